@@ -1,0 +1,80 @@
+"""Configuration from the environment (and `.env`), as DESIGN.md §3 lists it.
+
+A leaf module: every layer may read it, it imports nothing of the project.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import load_dotenv
+
+ROOT = Path(__file__).resolve().parent
+DEV_CHANNEL_SECRET = "dev-channel-secret"
+DEV_ACCESS_TOKEN = "dev-channel-access-token"
+DEV_SECRET_KEY = "dev-secret-key-not-for-production"
+DEV_LOGIN_CHANNEL_ID = "1234567890"
+DEV_LIFF_ID = "1234567890-devliff"
+
+
+class ConfigError(RuntimeError):
+    """Raised when the environment cannot run the app safely (prod with dev values)."""
+
+
+@dataclass(frozen=True)
+class Config:
+    env: str = "dev"
+    database_url: str = field(default_factory=lambda: f"sqlite:///{ROOT / 'instance' / 'machi.db'}")
+    line_channel_secret: str = DEV_CHANNEL_SECRET
+    line_channel_access_token: str = DEV_ACCESS_TOKEN
+    line_api_host: str = "https://api.line.me"
+    line_data_host: str = "https://api-data.line.me"
+    line_login_channel_id: str = DEV_LOGIN_CHANNEL_ID
+    liff_id: str = DEV_LIFF_ID
+    secret_key: str = DEV_SECRET_KEY
+    public_url: str = "http://127.0.0.1:8000"
+    timezone: str = "Asia/Tokyo"
+
+    @property
+    def is_dev(self) -> bool:
+        return self.env == "dev"
+
+    def check(self) -> None:
+        """Refuse to run in prod on any dev default (DESIGN.md §3)."""
+        if self.env not in ("dev", "prod", "test"):
+            raise ConfigError(f"MACHI_ENV は dev / prod / test のいずれかです（{self.env!r}）")
+        if self.env != "prod":
+            return
+        dev_values = {
+            "LINE_CHANNEL_SECRET": (self.line_channel_secret, DEV_CHANNEL_SECRET),
+            "LINE_CHANNEL_ACCESS_TOKEN": (self.line_channel_access_token, DEV_ACCESS_TOKEN),
+            "MACHI_SECRET_KEY": (self.secret_key, DEV_SECRET_KEY),
+        }
+        bad = [name for name, (value, dev) in dev_values.items() if not value or value == dev]
+        if bad:
+            raise ConfigError("本番環境（MACHI_ENV=prod）では次の設定が必要です: " + ", ".join(bad))
+
+
+def load_config(**overrides: str) -> Config:
+    """Read the environment once; `overrides` win (used by tests and the CLI)."""
+    load_dotenv(ROOT / ".env", override=False)
+    env = os.environ
+    api_host = env.get("LINE_API_HOST", "").rstrip("/")
+    values: dict[str, str] = {
+        "env": env.get("MACHI_ENV", "dev"),
+        "line_channel_secret": env.get("LINE_CHANNEL_SECRET", DEV_CHANNEL_SECRET),
+        "line_channel_access_token": env.get("LINE_CHANNEL_ACCESS_TOKEN", DEV_ACCESS_TOKEN),
+        "line_login_channel_id": env.get("LINE_LOGIN_CHANNEL_ID", DEV_LOGIN_CHANNEL_ID),
+        "liff_id": env.get("LIFF_ID", DEV_LIFF_ID),
+        "secret_key": env.get("MACHI_SECRET_KEY", DEV_SECRET_KEY),
+        "public_url": env.get("MACHI_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
+    }
+    if env.get("DATABASE_URL"):
+        values["database_url"] = env["DATABASE_URL"]
+    if api_host:
+        # One host for every LINE call, data calls included (DESIGN.md §3).
+        values["line_api_host"] = api_host
+        values["line_data_host"] = api_host
+    values.update(overrides)
+    return Config(**values)

@@ -1,0 +1,20 @@
+"""The ledger's tables. Import from here: `from ledger.models import Lot, Entry`."""
+from ledger.models.audit import AuditLog
+from ledger.models.money import Account, Entry, EntrySeal, ExchangeRule, Lot, MoneyType, Nonce, Posting
+from ledger.models.people import Card, Merchant, MerchantStaff, Resident, ResidentProxy
+from ledger.models.programs import (
+    Event,
+    GrantProgram,
+    Payout,
+    PayoutBatch,
+    SaleApplication,
+    SaleDraw,
+    SaleOffer,
+    Segment,
+)
+
+__all__ = [
+    "Account", "AuditLog", "Card", "Entry", "EntrySeal", "Event", "ExchangeRule", "GrantProgram",
+    "Lot", "Merchant", "MerchantStaff", "MoneyType", "Nonce", "Payout", "PayoutBatch", "Posting", "Resident",
+    "ResidentProxy", "SaleApplication", "SaleDraw", "SaleOffer", "Segment",
+]

@@ -1,0 +1,13 @@
+"""Limits and rules a town sets. Integers only: yen, days, basis points."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Policy:
+    max_payment: int = 100_000          # 1回の支払い上限
+    max_wallet_balance: int = 500_000   # 1人の残高上限 (all money types together)
+    refund_window_days: int = 30        # a shop may refund a payment this long after it
+    refund_grace_days: int = 14         # refunded money whose lot expired meanwhile lives this long
+    conflict_retries: int = 8

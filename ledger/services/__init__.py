@@ -1,0 +1,1 @@
+"""The service layer: every operation that moves money, each in one unit of work."""

@@ -1,0 +1,46 @@
+"""地域ポイント: an event's check-in credits its points once per resident inside the window."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from ledger.errors import AlreadyDone, NotFound, OutsideWindow
+from ledger.events import EventCheckedIn, MoneyIssued
+from ledger.journal import find_replay
+from ledger.models import Entry, Event, MoneyType
+from ledger.services.issuing import IssueResult, _credit_from_issuer
+from ledger.uow import Tx, UnitOfWork, request_fingerprint
+
+
+def check_in(uow: UnitOfWork, *, event_code: str, resident_id: int, actor: str = "") -> IssueResult:
+    code = (event_code or "").strip().upper()
+
+    def work(tx: Tx) -> IssueResult:
+        ev = tx.conn.execute(select(Event).where(func.upper(Event.code) == code)).scalar()
+        if ev is None:
+            raise NotFound("このコードのイベントは見つかりません。コードをお確かめください。",
+                           message_en="No event has this code. Please check it.")
+        key = f"event:{ev.id}:{resident_id}"
+        fp = request_fingerprint({"op": "checkin", "e": ev.id, "r": resident_id})
+        if find_replay(tx, key, fp) is not None:
+            raise AlreadyDone(f"「{ev.name}」のポイントはすでに受け取っています。",
+                              message_en=f"You already have the points for {ev.name}.")
+        if tx.now < ev.starts_at:
+            raise OutsideWindow(f"「{ev.name}」の受付はまだ始まっていません。",
+                                message_en=f"Check-in for {ev.name} has not started yet.")
+        if tx.now >= ev.ends_at:
+            raise OutsideWindow(f"「{ev.name}」の受付は終了しました。", message_en=f"Check-in for {ev.name} has closed.")
+        if ev.capacity is not None:
+            taken = tx.conn.execute(select(func.count()).select_from(Entry).where(Entry.ref == f"event:{ev.id}")
+                                    ).scalar_one()
+            if taken >= ev.capacity:
+                raise OutsideWindow(f"「{ev.name}」は定員に達しました。", message_en=f"{ev.name} is full.")
+        mt = tx.conn.execute(select(MoneyType).where(MoneyType.id == ev.money_type_id)).scalar_one()
+        res = _credit_from_issuer(tx, kind="issue", resident_id=resident_id, mt=mt, amount=ev.points, key=key,
+                                  fp=fp, ref=f"event:{ev.id}", actor=actor or f"resident:{resident_id}",
+                                  memo=ev.name)
+        tx.events.append(MoneyIssued(res.entry_id, resident_id, mt.code, ev.points, "event", f"event:{ev.id}",
+                                     res.expires_on))
+        tx.events.append(EventCheckedIn(res.entry_id, resident_id, ev.code, ev.points, tx.now))
+        return res
+
+    return uow.run(work)

@@ -1,0 +1,64 @@
+"""給付: a town grant credited to one eligible resident, once, inside its period and budget."""
+from __future__ import annotations
+
+from sqlalchemy import Connection, func, select
+
+from ledger.clock import jst_date
+from ledger.errors import AlreadyDone, BudgetExhausted, NotEligible, NotFound, OutsideWindow
+from ledger.events import MoneyIssued
+from ledger.journal import find_replay, internal_account
+from ledger.models import Entry, GrantProgram, MoneyType, Segment
+from ledger.segments import resident_matches
+from ledger.services.issuing import IssueResult, _credit_from_issuer
+from ledger.uow import Tx, UnitOfWork, request_fingerprint
+
+
+def grant_key(program_code: str, resident_id: int) -> str:
+    return f"grant:{program_code}:{resident_id}"
+
+
+def award(uow: UnitOfWork, *, program_code: str, resident_id: int, actor: str = "system") -> IssueResult:
+    """Credit the grant. Refusals: unknown, outside the period, not eligible, already received, budget spent.
+
+    The idempotency key is the program and the resident, so a crashed run simply runs again.
+    """
+    key = grant_key(program_code, resident_id)
+    fp = request_fingerprint({"op": "grant", "p": program_code, "r": resident_id})
+
+    def work(tx: Tx) -> IssueResult:
+        prog = tx.conn.execute(select(GrantProgram).where(GrantProgram.code == program_code)).scalar()
+        if prog is None or not prog.active:
+            raise NotFound("この給付金は見つかりません。", message_en="This grant was not found.")
+        if find_replay(tx, key, fp) is not None:
+            raise AlreadyDone(f"「{prog.name}」はすでに受け取っています。",
+                              message_en=f"You have already received {prog.name_en or prog.name}.")
+        if (prog.starts_at and tx.now < prog.starts_at) or (prog.ends_at and tx.now >= prog.ends_at):
+            raise OutsideWindow(f"「{prog.name}」の受付期間外です。",
+                                message_en=f"{prog.name_en or prog.name} is not open now.")
+        if prog.segment_id is not None:
+            criteria = tx.conn.execute(select(Segment.criteria).where(Segment.id == prog.segment_id)).scalar() or {}
+            if not resident_matches(tx.conn, criteria, resident_id, jst_date(tx.now)):
+                raise NotEligible(f"「{prog.name}」の対象ではありません。",
+                                  message_en=f"You are not eligible for {prog.name_en or prog.name}.")
+        mt = tx.conn.execute(select(MoneyType).where(MoneyType.id == prog.money_type_id)).scalar_one()
+        if prog.budget_cap is not None:
+            tx.lock_accounts([internal_account(tx, "issuer", mt.id)])  # one budget check at a time
+            spent = tx.conn.execute(
+                select(func.coalesce(func.sum(Entry.amount), 0)).where(Entry.ref == f"grant:{prog.code}")
+            ).scalar_one()
+            if spent + prog.amount > prog.budget_cap:
+                raise BudgetExhausted(f"「{prog.name}」は予算の上限に達したため終了しました。",
+                                      message_en=f"The budget for {prog.name_en or prog.name} has run out.")
+        res = _credit_from_issuer(tx, kind="grant", resident_id=resident_id, mt=mt, amount=prog.amount, key=key,
+                                  fp=fp, ref=f"grant:{prog.code}", actor=actor, memo=prog.name)
+        tx.events.append(MoneyIssued(res.entry_id, resident_id, mt.code, prog.amount, "grant",
+                                     f"grant:{prog.code}", res.expires_on))
+        return res
+
+    return uow.run(work)
+
+
+def already_awarded(conn: Connection, program_code: str, resident_id: int) -> bool:
+    return conn.execute(select(Entry.id).where(Entry.idempotency_key == grant_key(program_code, resident_id))
+                        ).first() is not None
+

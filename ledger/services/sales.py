@@ -1,0 +1,101 @@
+"""Premium certificate sales (プレミアム付商品券): pay the price at the counter, receive the face value.
+
+The premium (face − price) is funded by the town; the entry's meta keeps both so reports can
+tell resident money (前払式支払手段) from the town's contribution.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+
+from ledger.clock import jst_date
+from ledger.errors import InvalidInput, NotAllowed, NotFound, OutsideWindow
+from ledger.events import CertificatesSold
+from ledger.journal import Leg, add_entry, add_postings, credit_lot, find_replay, internal_account
+from ledger.models import Entry, MoneyType, SaleApplication, SaleOffer
+from ledger.services._common import check_balance_limit, expiry_for, money_type_row, resident_row
+from ledger.uow import Tx, UnitOfWork, request_fingerprint
+
+
+@dataclass(frozen=True)
+class SaleResult:
+    entry_id: int
+    resident_id: int
+    offer: str
+    sets: int
+    price: int
+    face: dict[str, int]
+    replayed: bool = False
+
+
+def sets_bought(conn, offer_code: str, resident_id: int | None = None) -> int:
+    q = select(Entry.meta).where(Entry.ref == f"sale:{offer_code}", Entry.kind == "sale")
+    if resident_id is not None:
+        q = q.where(Entry.resident_id == resident_id)
+    return sum(int((m or {}).get("sets", 0)) for m in conn.execute(q).scalars())
+
+
+def sell(uow: UnitOfWork, *, resident_id: int, offer_code: str, sets: int, idempotency_key: str,
+         actor: str = "counter", channel: str = "counter") -> SaleResult:
+    if isinstance(sets, bool) or not isinstance(sets, int) or sets <= 0:
+        raise InvalidInput("購入セット数は1以上の整数で指定してください。", message_en="Sets must be 1 or more.")
+    fp = request_fingerprint({"op": "sale", "r": resident_id, "o": offer_code, "s": sets})
+
+    def work(tx: Tx) -> SaleResult:
+        offer = tx.conn.execute(select(SaleOffer).where(SaleOffer.code == offer_code)).scalar()
+        if offer is None:
+            raise NotFound(f"商品券「{offer_code}」はありません。", message_en=f"No offer {offer_code!r}.")
+        replay = find_replay(tx, idempotency_key, fp)
+        if replay is not None:
+            e = tx.conn.execute(select(Entry).where(Entry.id == replay)).scalar_one()
+            return SaleResult(e.id, resident_id, offer.code, sets, e.meta["price"], e.meta["face"], replayed=True)
+        if (offer.starts_at and tx.now < offer.starts_at) or (offer.ends_at and tx.now >= offer.ends_at):
+            raise OutsideWindow(f"「{offer.name}」の販売期間外です。", message_en="This offer is not on sale now.")
+        payer = resident_row(tx, resident_id)
+        tx.lock_accounts([payer.account_id])
+        app = None
+        if offer.lottery:
+            app = tx.conn.execute(select(SaleApplication).where(
+                SaleApplication.offer_id == offer.id, SaleApplication.resident_id == resident_id)).scalar()
+            if app is None or app.status != "won":
+                raise NotAllowed(f"「{offer.name}」は抽選に当選した方のみ購入できます。",
+                                 message_en="Only lottery winners can buy this offer.")
+            if app.purchase_until and tx.now >= app.purchase_until:
+                raise OutsideWindow("当選者の購入期限を過ぎました。", message_en="The winners' purchase window has closed.")
+            if sets > app.sets:
+                raise InvalidInput(f"当選したセット数（{app.sets}セット）までです。")
+        already = sets_bought(tx.conn, offer.code, resident_id)
+        if already + sets > offer.per_resident_limit:
+            raise NotAllowed(f"お一人{offer.per_resident_limit}セットまでです（購入済み {already}セット）。",
+                             message_en=f"Limit {offer.per_resident_limit} sets per person ({already} bought).")
+        if offer.total_sets is not None:
+            tx.lock_accounts([internal_account(tx, "issuer", _first_type_id(tx, offer))])
+            if sets_bought(tx.conn, offer.code) + sets > offer.total_sets:
+                raise NotAllowed(f"「{offer.name}」は完売しました。", message_en="This offer is sold out.")
+        face = {code: int(amt) * sets for code, amt in offer.components.items()}
+        check_balance_limit(tx, payer.account_id, sum(face.values()))
+        price = offer.price * sets
+        entry_id = add_entry(tx, "sale", key=idempotency_key, fingerprint=fp, amount=sum(face.values()),
+                             resident_id=resident_id, ref=f"sale:{offer.code}", actor=actor, channel=channel,
+                             memo=offer.name, meta={"price": price, "face": face, "sets": sets})
+        legs: list[Leg] = []
+        for code, amt in face.items():
+            mt = money_type_row(tx, code)
+            lot_id = credit_lot(tx, payer.account_id, mt.id, amt, entry_id, expires_at=expiry_for(mt, tx.now),
+                                accepted_category=mt.accepted_category)
+            legs += [Leg(internal_account(tx, "issuer", mt.id), mt.id, -amt), Leg(payer.account_id, mt.id, amt, lot_id)]
+        add_postings(tx, entry_id, legs)
+        if app is not None:
+            tx.conn.execute(update(SaleApplication).where(SaleApplication.id == app.id).values(status="bought"))
+        tx.events.append(CertificatesSold(entry_id, resident_id, price, sum(face.values())))
+        return SaleResult(entry_id, resident_id, offer.code, sets, price, face)
+
+    return uow.run(work)
+
+
+def _first_type_id(tx: Tx, offer: SaleOffer) -> int:
+    code = sorted(offer.components)[0]
+    return tx.conn.execute(select(MoneyType.id).where(MoneyType.code == code)).scalar_one()
+
+

@@ -1,0 +1,103 @@
+"""The unit of work: one write transaction, its domain events, retries on conflicts.
+
+A service function receives a `Tx`, does its reads and writes on `tx.conn`, appends domain
+events to `tx.events`; `run` commits, then publishes. Anything raised rolls the whole thing back.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection, select
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from ledger.clock import utcnow
+from ledger.db import Database
+from ledger.errors import Conflict
+from ledger.events import DomainEvent, MessageBus
+from ledger.models import Account
+from ledger.policy import Policy
+
+T = TypeVar("T")
+
+# PostgreSQL: serialization_failure, deadlock_detected
+_RETRYABLE_SQLSTATES = {"40001", "40P01"}
+
+
+@dataclass
+class Tx:
+    session: Session
+    conn: Connection
+    now: datetime
+    policy: Policy
+    sqlite: bool
+    events: list[DomainEvent] = field(default_factory=list)
+
+    def lock_accounts(self, account_ids: list[int]) -> None:
+        """Row locks in ascending id order, so two transactions never wait on each other in a cycle.
+
+        SQLite needs none: its write transactions are taken up front (BEGIN IMMEDIATE).
+        """
+        if self.sqlite or not account_ids:
+            return
+        ids = sorted(set(account_ids))
+        self.conn.execute(
+            select(Account.id).where(Account.id.in_(ids)).order_by(Account.id).with_for_update()
+        ).all()
+
+
+def request_fingerprint(params: dict[str, Any]) -> str:
+    """A stable hash of a request's parameters, to tell a replay from a reused key."""
+    raw = json.dumps(params, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _retryable(exc: BaseException) -> bool:
+    if isinstance(exc, Conflict):
+        return True
+    if isinstance(exc, IntegrityError):
+        return True  # a concurrent insert of the same key: the retry finds the first one
+    if isinstance(exc, OperationalError | DBAPIError):
+        code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+        if code in _RETRYABLE_SQLSTATES:
+            return True
+        return "database is locked" in str(exc)
+    return False
+
+
+class UnitOfWork:
+    def __init__(self, db: Database, bus: MessageBus, policy: Policy,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.db = db
+        self.bus = bus
+        self.policy = policy
+        self.clock = clock
+
+    def run(self, fn: Callable[[Tx], T]) -> T:
+        """Run `fn` in one write transaction; retry whole on conflicts; publish after commit."""
+        attempts = self.policy.conflict_retries
+        for attempt in range(attempts):
+            try:
+                with self.db.write() as session:
+                    tx = Tx(session=session, conn=session.connection(), now=self.clock(),
+                            policy=self.policy, sqlite=self.db.sqlite)
+                    result = fn(tx)
+                    session.flush()
+                events = tx.events
+                break
+            except Exception as exc:
+                if attempt + 1 < attempts and _retryable(exc):
+                    time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+                    continue
+                if _retryable(exc) and not isinstance(exc, Conflict):
+                    raise Conflict() from exc
+                raise
+        self.bus.publish(events)
+        return result
