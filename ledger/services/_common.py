@@ -47,10 +47,10 @@ def merchant_row(tx: Tx, *, merchant_id: int | None = None, code: str | None = N
 
 
 def money_type_row(tx: Tx, code: str) -> Any:
-    row = tx.conn.execute(select(MoneyType).where(MoneyType.code == code)).first()
-    if row is None or not row[0].active:
+    mt = tx.session.execute(select(MoneyType).where(MoneyType.code == code)).scalar()
+    if mt is None or not mt.active:
         raise NotFound(f"券種「{code}」はありません。", message_en=f"No money type {code!r}.")
-    return row[0]
+    return mt
 
 
 def expiry_for(mt: MoneyType, now: datetime) -> datetime | None:

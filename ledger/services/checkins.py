@@ -15,7 +15,7 @@ def check_in(uow: UnitOfWork, *, event_code: str, resident_id: int, actor: str =
     code = (event_code or "").strip().upper()
 
     def work(tx: Tx) -> IssueResult:
-        ev = tx.conn.execute(select(Event).where(func.upper(Event.code) == code)).scalar()
+        ev = tx.session.execute(select(Event).where(func.upper(Event.code) == code)).scalar()
         if ev is None:
             raise NotFound("このコードのイベントは見つかりません。コードをお確かめください。",
                            message_en="No event has this code. Please check it.")
@@ -34,7 +34,7 @@ def check_in(uow: UnitOfWork, *, event_code: str, resident_id: int, actor: str =
                                     ).scalar_one()
             if taken >= ev.capacity:
                 raise OutsideWindow(f"「{ev.name}」は定員に達しました。", message_en=f"{ev.name} is full.")
-        mt = tx.conn.execute(select(MoneyType).where(MoneyType.id == ev.money_type_id)).scalar_one()
+        mt = tx.session.execute(select(MoneyType).where(MoneyType.id == ev.money_type_id)).scalar_one()
         res = _credit_from_issuer(tx, kind="issue", resident_id=resident_id, mt=mt, amount=ev.points, key=key,
                                   fp=fp, ref=f"event:{ev.id}", actor=actor or f"resident:{resident_id}",
                                   memo=ev.name)

@@ -26,7 +26,7 @@ def award(uow: UnitOfWork, *, program_code: str, resident_id: int, actor: str = 
     fp = request_fingerprint({"op": "grant", "p": program_code, "r": resident_id})
 
     def work(tx: Tx) -> IssueResult:
-        prog = tx.conn.execute(select(GrantProgram).where(GrantProgram.code == program_code)).scalar()
+        prog = tx.session.execute(select(GrantProgram).where(GrantProgram.code == program_code)).scalar()
         if prog is None or not prog.active:
             raise NotFound("この給付金は見つかりません。", message_en="This grant was not found.")
         if find_replay(tx, key, fp) is not None:
@@ -40,7 +40,7 @@ def award(uow: UnitOfWork, *, program_code: str, resident_id: int, actor: str = 
             if not resident_matches(tx.conn, criteria, resident_id, jst_date(tx.now)):
                 raise NotEligible(f"「{prog.name}」の対象ではありません。",
                                   message_en=f"You are not eligible for {prog.name_en or prog.name}.")
-        mt = tx.conn.execute(select(MoneyType).where(MoneyType.id == prog.money_type_id)).scalar_one()
+        mt = tx.session.execute(select(MoneyType).where(MoneyType.id == prog.money_type_id)).scalar_one()
         if prog.budget_cap is not None:
             tx.lock_accounts([internal_account(tx, "issuer", mt.id)])  # one budget check at a time
             spent = tx.conn.execute(

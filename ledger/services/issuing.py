@@ -49,7 +49,7 @@ def _credit_from_issuer(tx: Tx, *, kind: str, resident_id: int, mt: MoneyType, a
 
 def _replayed(tx: Tx, entry_id: int) -> IssueResult:
     """The first result of a retried request, read back from its entry."""
-    e = tx.conn.execute(select(Entry).where(Entry.id == entry_id)).scalar_one()
+    e = tx.session.execute(select(Entry).where(Entry.id == entry_id)).scalar_one()
     row = tx.conn.execute(
         select(MoneyType.code, Lot.expires_at).join(Lot, Lot.money_type_id == MoneyType.id)
         .where(Lot.entry_id == entry_id).limit(1)

@@ -118,7 +118,7 @@ def _codes(tx: Tx, per_type: dict[int, int]) -> dict[str, int]:
 
 
 def payment_result(tx: Tx, entry_id: int, *, replayed: bool = False) -> PaymentResult:
-    e = tx.conn.execute(select(Entry).where(Entry.id == entry_id)).scalar_one()
+    e = tx.session.execute(select(Entry).where(Entry.id == entry_id)).scalar_one()
     name = tx.conn.execute(select(Merchant.name).where(Merchant.id == e.merchant_id)).scalar() or ""
     rows = tx.conn.execute(
         select(MoneyType.code, Posting.amount).join(MoneyType, MoneyType.id == Posting.money_type_id)
@@ -144,7 +144,7 @@ def refund(uow: UnitOfWork, *, payment_entry_id: int, merchant_id: int, idempote
         replay = find_replay(tx, idempotency_key, fp)
         if replay is not None:
             return payment_result(tx, replay, replayed=True)
-        pay_e = tx.conn.execute(select(Entry).where(Entry.id == payment_entry_id)).scalar()
+        pay_e = tx.session.execute(select(Entry).where(Entry.id == payment_entry_id)).scalar()
         if pay_e is None or pay_e.kind != "payment" or pay_e.merchant_id != merchant_id:
             raise NotFound("この支払いは見つかりません。", message_en="Payment not found.")
         if tx.conn.execute(select(Entry.id).where(Entry.reverses_entry_id == pay_e.id)).first():

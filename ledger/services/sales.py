@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
-from ledger.clock import jst_date
 from ledger.errors import InvalidInput, NotAllowed, NotFound, OutsideWindow
 from ledger.events import CertificatesSold
 from ledger.journal import Leg, add_entry, add_postings, credit_lot, find_replay, internal_account
@@ -43,12 +42,12 @@ def sell(uow: UnitOfWork, *, resident_id: int, offer_code: str, sets: int, idemp
     fp = request_fingerprint({"op": "sale", "r": resident_id, "o": offer_code, "s": sets})
 
     def work(tx: Tx) -> SaleResult:
-        offer = tx.conn.execute(select(SaleOffer).where(SaleOffer.code == offer_code)).scalar()
+        offer = tx.session.execute(select(SaleOffer).where(SaleOffer.code == offer_code)).scalar()
         if offer is None:
             raise NotFound(f"商品券「{offer_code}」はありません。", message_en=f"No offer {offer_code!r}.")
         replay = find_replay(tx, idempotency_key, fp)
         if replay is not None:
-            e = tx.conn.execute(select(Entry).where(Entry.id == replay)).scalar_one()
+            e = tx.session.execute(select(Entry).where(Entry.id == replay)).scalar_one()
             return SaleResult(e.id, resident_id, offer.code, sets, e.meta["price"], e.meta["face"], replayed=True)
         if (offer.starts_at and tx.now < offer.starts_at) or (offer.ends_at and tx.now >= offer.ends_at):
             raise OutsideWindow(f"「{offer.name}」の販売期間外です。", message_en="This offer is not on sale now.")
@@ -56,7 +55,7 @@ def sell(uow: UnitOfWork, *, resident_id: int, offer_code: str, sets: int, idemp
         tx.lock_accounts([payer.account_id])
         app = None
         if offer.lottery:
-            app = tx.conn.execute(select(SaleApplication).where(
+            app = tx.session.execute(select(SaleApplication).where(
                 SaleApplication.offer_id == offer.id, SaleApplication.resident_id == resident_id)).scalar()
             if app is None or app.status != "won":
                 raise NotAllowed(f"「{offer.name}」は抽選に当選した方のみ購入できます。",

@@ -1,0 +1,44 @@
+# まちウォレット — two commands on a fresh machine with Python 3.11 and make:
+#   make run    set up, migrate, seed the demo town, serve it (with the LINE simulator)
+#   make test   set up, then the whole suite (SQLite; PostgreSQL too when TEST_DATABASE_URL is set)
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: setup run test lint bench browsers clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+setup: $(STAMP)
+
+browsers:
+	@bash scripts/ensure-chromium
+
+run: setup
+	$(BIN)/machi db upgrade
+	$(BIN)/machi demo seed --if-empty
+	@echo ""
+	@echo "  まちウォレット デモの町: http://$(HOST):$(PORT)/simulator"
+	@echo "  (Ctrl+C で終了)"
+	@echo ""
+	MACHI_PUBLIC_URL=http://$(HOST):$(PORT) LINE_API_HOST=http://$(HOST):$(PORT) $(BIN)/machi serve --host $(HOST) --port $(PORT)
+
+lint: setup
+	$(BIN)/ruff check .
+
+test: setup browsers lint
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(BIN)/python -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) instance/*.db instance/*.db-* test-artifacts

@@ -1,0 +1,3 @@
+from admin_cli.main import cli
+
+cli(prog_name="machi")

@@ -1,0 +1,44 @@
+"""What every staff command needs: the configuration, the database, the ledger's unit of work."""
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+import click
+
+from app import Machi, NotMigrated, build_core
+from config import Config, load_config
+from ledger.models import AuditLog
+
+
+@dataclass
+class CliContext:
+    database_url: str | None = None
+    json_output: bool = False
+    _core: Machi | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> Config:
+        return load_config(**({"database_url": self.database_url} if self.database_url else {}))
+
+    def core(self, *, check_migrated: bool = True) -> Machi:
+        if self._core is None:
+            try:
+                self._core = build_core(self.config, check_migrated=check_migrated)
+            except NotMigrated as exc:
+                raise click.ClickException(str(exc)) from exc
+        return self._core
+
+    @property
+    def actor(self) -> str:
+        """Who the staff member is: MACHI_STAFF if set, else the login name."""
+        return os.environ.get("MACHI_STAFF") or f"staff:{getpass.getuser()}"
+
+    def audit(self, action: str, params: dict[str, Any], result: str = "") -> None:
+        with self.core().db.write() as s:
+            s.add(AuditLog(actor=self.actor, action=action, params=params, result=result[:400]))
+
+
+pass_ctx = click.make_pass_decorator(CliContext)

@@ -1,0 +1,81 @@
+"""Composition root: wires configuration, database, ledger, LINE adapter, LIFF and the simulator."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, jsonify
+
+import models_registry  # noqa: F401 - every table registered before anything touches the DB
+import schema
+from config import Config, ConfigError, load_config
+from ledger.db import Database
+from ledger.events import MessageBus
+from ledger.policy import Policy
+from ledger.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+class NotMigrated(RuntimeError):
+    """The database is behind the code; the server refuses to start on it."""
+
+
+@dataclass
+class Machi:
+    """What the blueprints reach through `current_app.extensions["machi"]`."""
+
+    config: Config
+    db: Database
+    bus: MessageBus
+    uow: UnitOfWork
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+def build_core(config: Config, *, check_migrated: bool = True) -> Machi:
+    """Database, bus and unit of work: what the CLI and the server share."""
+    config.check()
+    db = Database(config.database_url)
+    if check_migrated and not schema.is_current(db.engine, config.database_url):
+        raise NotMigrated(
+            "データベースが最新の状態ではありません。`machi db upgrade` を実行してから起動してください。"
+            " (The database is not migrated: run `machi db upgrade`.)")
+    bus = MessageBus()
+    return Machi(config=config, db=db, bus=bus, uow=UnitOfWork(db, bus, Policy()))
+
+
+def create_app(config: Config | None = None, *, check_migrated: bool = True) -> Flask:
+    config = config or load_config()
+    try:
+        machi = build_core(config, check_migrated=check_migrated)
+    except ConfigError:
+        raise
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = config.secret_key
+    app.config["JSON_AS_ASCII"] = False
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.extensions["machi"] = machi
+
+    @app.get("/healthz")
+    def healthz():
+        try:
+            machi.db.ping()
+        except Exception:  # noqa: BLE001 - health is a yes/no answer
+            return jsonify(status="db-unavailable"), 503
+        return jsonify(status="ok")
+
+    @app.errorhandler(404)
+    def not_found(_e):
+        return jsonify(error={"code": "not_found", "message": "ページが見つかりません。"}), 404
+
+    @app.errorhandler(405)
+    def not_allowed(_e):
+        return jsonify(error={"code": "method_not_allowed", "message": "この操作はできません。"}), 405
+
+    @app.errorhandler(500)
+    def server_error(_e):
+        return jsonify(error={"code": "server_error",
+                              "message": "ただいま処理できません。しばらくしてからもう一度お試しください。"}), 500
+
+    return app

@@ -1,0 +1,130 @@
+"""Plastic cards for residents without a smartphone: number with a check digit, PIN as a slow hash,
+locked for 30 minutes after 5 wrong PINs. PIN attempts are counted in their own transaction, so a
+wrong PIN is remembered even though the payment it came with is refused."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import VerificationError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from ledger.clock import utcnow
+from ledger.db import Database
+from ledger.errors import CardLocked, InvalidInput, NotFound, WrongPin
+from ledger.models import Card, Resident
+
+MAX_ATTEMPTS = 5
+LOCK_MINUTES = 30
+_hasher = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
+
+
+def luhn_digit(body: str) -> str:
+    total = 0
+    for i, ch in enumerate(reversed(body)):
+        d = int(ch) * (2 if i % 2 == 0 else 1)
+        total += d - 9 if d > 9 else d
+    return str((10 - total % 10) % 10)
+
+
+def normalize_number(raw: str) -> str:
+    """Accept spaces, hyphens and full-width digits as printed or typed; check the check digit."""
+    digits = "".join(ch for ch in raw.translate(str.maketrans("０１２３４５６７８９", "0123456789")) if ch.isdigit())
+    if len(digits) != 12 or luhn_digit(digits[:-1]) != digits[-1]:
+        raise InvalidInput("カード番号が正しくありません。カードの番号をお確かめください。",
+                           message_en="The card number is not valid.")
+    return digits
+
+
+def check_pin_format(pin: str) -> str:
+    pin = (pin or "").translate(str.maketrans("０１２３４５６７８９", "0123456789")).strip()
+    if len(pin) != 4 or not pin.isdigit():
+        raise InvalidInput("暗証番号は4桁の数字です。", message_en="The PIN is 4 digits.")
+    return pin
+
+
+def new_number() -> str:
+    body = "8" + "".join(secrets.choice("0123456789") for _ in range(10))
+    return body + luhn_digit(body)
+
+
+def format_number(number: str) -> str:
+    return f"{number[:4]} {number[4:8]} {number[8:]}"
+
+
+def issue_card(s: Session, resident_id: int, pin: str, *, number: str | None = None) -> Card:
+    """A new card; `number` only for a fixed demo card, otherwise a fresh random one."""
+    pin = check_pin_format(pin)
+    if s.get(Resident, resident_id) is None:
+        raise NotFound("利用者が見つかりません。")
+    while number is None:
+        candidate = new_number()
+        if s.execute(select(Card.id).where(Card.number == candidate)).first() is None:
+            number = candidate
+    card = Card(number=number, resident_id=resident_id, pin_hash=_hasher.hash(pin))
+    s.add(card)
+    s.flush()
+    return card
+
+
+@dataclass(frozen=True)
+class CardHolder:
+    card_id: int
+    resident_id: int
+
+
+def verify_pin(db: Database, number: str, pin: str, now: datetime | None = None) -> CardHolder:
+    """The card's resident when the PIN is right; a lock after 5 misses. Commits the attempt count."""
+    number = normalize_number(number)
+    pin = check_pin_format(pin)
+    now = now or utcnow()
+    with db.write() as s:
+        card = s.execute(select(Card).where(Card.number == number)).scalar()
+        if card is None or card.status != "active":
+            raise NotFound("このカードは使えません。役場の窓口にお問い合わせください。",
+                           message_en="This card cannot be used. Please contact the town office.")
+        if card.locked_until and card.locked_until > now:
+            raise CardLocked(_locked_message(card.locked_until, now))
+        try:
+            _hasher.verify(card.pin_hash, pin)
+        except VerificationError:
+            attempts = card.failed_attempts + 1
+            locked = now + timedelta(minutes=LOCK_MINUTES) if attempts >= MAX_ATTEMPTS else None
+            s.execute(update(Card).where(Card.id == card.id).values(
+                failed_attempts=0 if locked else attempts, locked_until=locked))
+            wrong = WrongPin(f"暗証番号が違います（あと{MAX_ATTEMPTS - attempts}回間違えると30分間使えなくなります）。",
+                             message_en=f"Wrong PIN. {MAX_ATTEMPTS - attempts} tries left before a 30-minute lock.")
+            if locked:
+                wrong = CardLocked()
+            holder_error: Exception = wrong
+        else:
+            if card.failed_attempts or card.locked_until:
+                s.execute(update(Card).where(Card.id == card.id).values(failed_attempts=0, locked_until=None))
+            return CardHolder(card.id, card.resident_id)
+    raise holder_error
+
+
+def _locked_message(until: datetime, now: datetime) -> str:
+    minutes = max(1, int((until - now).total_seconds() // 60) + 1)
+    return f"暗証番号を続けて間違えたため、カードはあと約{minutes}分間使えません。"
+
+
+def unlock(s: Session, number: str) -> Card:
+    card = s.execute(select(Card).where(Card.number == normalize_number(number))).scalar()
+    if card is None:
+        raise NotFound("カードが見つかりません。")
+    card.failed_attempts, card.locked_until = 0, None
+    return card
+
+
+def replace_card(s: Session, number: str, new_pin: str) -> Card:
+    """A lost card is stopped and a new one issued. The money is the resident's wallet, not the
+    card's, so the whole balance is on the new card at once."""
+    old = s.execute(select(Card).where(Card.number == normalize_number(number))).scalar()
+    if old is None:
+        raise NotFound("カードが見つかりません。")
+    old.status = "replaced"
+    return issue_card(s, old.resident_id, new_pin)

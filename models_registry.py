@@ -1,0 +1,15 @@
+"""Every table of the project, imported in one place for Alembic and for schema checks.
+
+Each layer keeps its own tables (ledger/models, flows/state, bot/models, ...) on the one
+`ledger.db.Base`; this module only makes sure they are all imported.
+"""
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+import ledger.models  # noqa: F401
+from ledger.db import Base
+
+
+def metadata() -> MetaData:
+    return Base.metadata

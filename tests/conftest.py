@@ -1,0 +1,93 @@
+"""Shared fixtures. Tests run on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set.
+
+The schema always comes from the real Alembic migrations, once per run; each test then starts
+from empty tables (SQLite: a fresh copy of the migrated file; PostgreSQL: TRUNCATE).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+import models_registry
+import schema
+from app import Machi, build_core, create_app
+from config import Config, load_config
+from ledger.db import Database, make_engine
+
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A migrated database: a SQLite file to copy, or the PostgreSQL URL, reset to empty."""
+    if PG_URL:
+        engine = make_engine(PG_URL)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+        engine.dispose()
+        schema.upgrade(PG_URL)
+        return PG_URL
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    url = f"sqlite:///{path}"
+    schema.upgrade(url)
+    make_engine(url).dispose()
+    return str(path)
+
+
+def _truncate_all(url: str) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in models_registry.metadata().sorted_tables)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def db_url(template_db: str, tmp_path: Path) -> str:
+    if PG_URL:
+        _truncate_all(PG_URL)
+        return PG_URL
+    target = tmp_path / "machi.db"
+    shutil.copyfile(template_db, target)
+    return f"sqlite:///{target}"
+
+
+@pytest.fixture
+def config(db_url: str) -> Config:
+    return load_config(database_url=db_url, env="test", line_api_host="http://127.0.0.1:9")
+
+
+@pytest.fixture
+def core(config: Config) -> Iterator[Machi]:
+    machi = build_core(config)
+    yield machi
+    machi.db.dispose()
+
+
+@pytest.fixture
+def db(core: Machi) -> Database:
+    return core.db
+
+
+@pytest.fixture
+def uow(core: Machi):
+    return core.uow
+
+
+@pytest.fixture
+def app(config: Config):
+    application = create_app(config)
+    application.testing = True
+    yield application
+    application.extensions["machi"].db.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
