@@ -57,6 +57,8 @@ def create_app(config: Config | None = None, *, check_migrated: bool = True) -> 
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["machi"] = machi
 
+    _register_blueprints(app, machi)
+
     @app.get("/healthz")
     def healthz():
         try:
@@ -79,3 +81,7 @@ def create_app(config: Config | None = None, *, check_migrated: bool = True) -> 
                               "message": "ただいま処理できません。しばらくしてからもう一度お試しください。"}), 500
 
     return app
+
+
+def _register_blueprints(app: Flask, machi: Machi) -> None:
+    """Each layer mounts itself; one line per layer."""
