@@ -1,15 +1,21 @@
-"""The double-entry primitives every service builds on: post an entry, draw lots, credit lots."""
+"""The double-entry primitives every service builds on: post an entry, draw lots, credit lots.
+
+These run on every payment, so they use the prepared statements of `ledger.sql`.
+"""
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from psycopg.types.json import Json
+from sqlalchemy import insert, select
 
 from ledger.errors import Conflict, IdempotencyConflict, InsufficientFunds
-from ledger.models import Account, Entry, Lot, MoneyType, Posting
+from ledger.models import Account
+from ledger.sql import Statement, db_time, py_time
 from ledger.uow import Tx
 
 
@@ -29,13 +35,45 @@ class Draw:
     expires_at: datetime | None
 
 
+class OpenLot(NamedTuple):
+    id: int
+    money_type_id: int
+    remaining: int
+    expires_at: datetime | None
+    accepted_category: str | None
+
+
+_FIND_KEY = Statement("SELECT id, request_hash FROM entries WHERE idempotency_key = :key")
+_ENTRY_COLUMNS = ("kind", "idempotency_key", "request_hash", "amount", "resident_id", "merchant_id",
+                  "reverses_entry_id", "channel", "ref", "actor", "memo", "meta", "created_at")
+_INSERT_ENTRY = Statement(
+    f"INSERT INTO entries ({', '.join(_ENTRY_COLUMNS)}) VALUES ({', '.join(':' + c for c in _ENTRY_COLUMNS)}) RETURNING id")
+_INSERT_POSTING = Statement(
+    "INSERT INTO postings (entry_id, account_id, money_type_id, amount, lot_id)"
+    " VALUES (:entry_id, :account_id, :money_type_id, :amount, :lot_id)")
+_OPEN_LOTS = "SELECT l.id, l.money_type_id, l.remaining, l.expires_at, l.accepted_category FROM lots l {join}" \
+             " WHERE l.account_id = :account AND l.remaining > 0 AND (l.expires_at IS NULL OR l.expires_at > :now) {more}"
+_OPEN_LOTS_ALL = Statement(_OPEN_LOTS.format(join="", more=""))
+_OPEN_LOTS_TYPE = Statement(_OPEN_LOTS.format(join="", more="AND l.money_type_id = :mt"))
+_OPEN_LOTS_SPENDABLE = Statement(_OPEN_LOTS.format(
+    join="JOIN money_types m ON m.id = l.money_type_id", more="AND m.spendable = :true"))
+_OPEN_LOTS_SHOP = Statement(_OPEN_LOTS.format(
+    join="JOIN money_types m ON m.id = l.money_type_id",
+    more="AND m.spendable = :true AND (l.accepted_category IS NULL OR l.accepted_category = :category)"))
+_DRAW = Statement("UPDATE lots SET remaining = remaining - :take WHERE id = :id AND remaining >= :take")
+_CREDIT = Statement(
+    "INSERT INTO lots (account_id, money_type_id, amount, remaining, expires_at, accepted_category, entry_id, created_at)"
+    " VALUES (:account, :mt, :amount, :amount, :expires, :category, :entry, :now) RETURNING id")
+_WALLET_TOTAL = Statement(
+    "SELECT COALESCE(SUM(remaining), 0) FROM lots"
+    " WHERE account_id = :account AND remaining > 0 AND (expires_at IS NULL OR expires_at > :now)")
+
+
 def find_replay(tx: Tx, key: str | None, fingerprint: str) -> int | None:
     """The entry a retried request already made, or None. A key reused for other parameters is refused."""
     if not key:
         return None
-    row = tx.conn.execute(
-        select(Entry.id, Entry.request_hash).where(Entry.idempotency_key == key)
-    ).first()
+    row = _FIND_KEY.run(tx.conn, tx.sqlite, {"key": key}).first()
     if row is None:
         return None
     if row.request_hash != fingerprint:
@@ -44,9 +82,15 @@ def find_replay(tx: Tx, key: str | None, fingerprint: str) -> int | None:
 
 
 def add_entry(tx: Tx, kind: str, *, key: str | None = None, fingerprint: str = "", **fields: Any) -> int:
-    values = {"kind": kind, "idempotency_key": key, "request_hash": fingerprint,
-              "created_at": tx.now, **fields}
-    return tx.conn.execute(insert(Entry).values(values).returning(Entry.id)).scalar_one()
+    values = dict.fromkeys(_ENTRY_COLUMNS)
+    values.update(kind=kind, idempotency_key=key, request_hash=fingerprint, amount=0, actor="system", memo="")
+    values.update(fields)
+    values["created_at"] = db_time(tx.now, tx.sqlite)
+    if values["meta"] is not None:
+        values["meta"] = json.dumps(values["meta"], ensure_ascii=False)
+        if not tx.sqlite:
+            values["meta"] = Json(fields["meta"])
+    return _INSERT_ENTRY.run(tx.conn, tx.sqlite, values).scalar_one()
 
 
 def add_postings(tx: Tx, entry_id: int, legs: list[Leg]) -> None:
@@ -60,33 +104,32 @@ def add_postings(tx: Tx, entry_id: int, legs: list[Leg]) -> None:
     if unbalanced:
         raise AssertionError(f"unbalanced entry: {unbalanced}")
     if legs:
-        tx.conn.execute(insert(Posting), [
+        _INSERT_POSTING.run(tx.conn, tx.sqlite, [
             {"entry_id": entry_id, "account_id": leg.account_id, "money_type_id": leg.money_type_id,
-             "amount": leg.amount, "lot_id": leg.lot_id} for leg in legs
-        ])
+             "amount": leg.amount, "lot_id": leg.lot_id} for leg in legs])
 
 
 def open_lots(tx: Tx, account_id: int, *, money_type_id: int | None = None,
-              merchant_category: str | None = None, spendable_only: bool = False) -> list[Any]:
+              merchant_category: str | None = None, spendable_only: bool = False) -> list[OpenLot]:
     """Lots with money left, in draw order: the most restricted first, then the soonest to expire.
 
-    `merchant_category` keeps only lots that shop may accept (専用券 of its category, 共通券).
+    `merchant_category` keeps only spendable lots that shop may accept (専用券 of its category, 共通券).
     """
-    q = (select(Lot.id, Lot.money_type_id, Lot.remaining, Lot.expires_at, Lot.accepted_category)
-         .where(Lot.account_id == account_id, Lot.remaining > 0,
-                or_(Lot.expires_at.is_(None), Lot.expires_at > tx.now)))
-    if money_type_id is not None:
-        q = q.where(Lot.money_type_id == money_type_id)
+    params: dict[str, Any] = {"account": account_id, "now": db_time(tx.now, tx.sqlite), "true": True}
     if merchant_category is not None:
-        q = q.where(or_(Lot.accepted_category.is_(None), Lot.accepted_category == merchant_category))
-    if spendable_only:
-        q = q.join(MoneyType, MoneyType.id == Lot.money_type_id).where(MoneyType.spendable.is_(True))
-    rows = tx.conn.execute(q).all()
+        stmt, params["category"] = _OPEN_LOTS_SHOP, merchant_category
+    elif money_type_id is not None:
+        stmt, params["mt"] = _OPEN_LOTS_TYPE, money_type_id
+    elif spendable_only:
+        stmt = _OPEN_LOTS_SPENDABLE
+    else:
+        stmt = _OPEN_LOTS_ALL
+    rows = [OpenLot(r[0], r[1], r[2], py_time(r[3]), r[4]) for r in stmt.run(tx.conn, tx.sqlite, params)]
     far = datetime.max
     return sorted(rows, key=lambda r: (r.accepted_category is None, r.expires_at or far, r.id))
 
 
-def draw_lots(tx: Tx, lots: list[Any], amount: int) -> list[Draw]:
+def draw_lots(tx: Tx, lots: list[OpenLot], amount: int) -> list[Draw]:
     """Take `amount` from `lots` in the order given. Guarded updates: a lot changed under us is a Conflict."""
     if sum(r.remaining for r in lots) < amount:
         raise InsufficientFunds()
@@ -96,11 +139,7 @@ def draw_lots(tx: Tx, lots: list[Any], amount: int) -> list[Draw]:
         if left == 0:
             break
         take = min(left, r.remaining)
-        res = tx.conn.execute(
-            update(Lot).where(and_(Lot.id == r.id, Lot.remaining >= take))
-            .values(remaining=Lot.remaining - take)
-        )
-        if res.rowcount != 1:
+        if _DRAW.run(tx.conn, tx.sqlite, {"take": take, "id": r.id}).rowcount != 1:
             raise Conflict()
         draws.append(Draw(r.id, r.money_type_id, take, r.expires_at))
         left -= take
@@ -109,20 +148,15 @@ def draw_lots(tx: Tx, lots: list[Any], amount: int) -> list[Draw]:
 
 def credit_lot(tx: Tx, account_id: int, money_type_id: int, amount: int, entry_id: int, *,
                expires_at: datetime | None, accepted_category: str | None) -> int:
-    return tx.conn.execute(
-        insert(Lot).values(account_id=account_id, money_type_id=money_type_id, amount=amount,
-                           remaining=amount, expires_at=expires_at, accepted_category=accepted_category,
-                           entry_id=entry_id, created_at=tx.now).returning(Lot.id)
-    ).scalar_one()
+    return _CREDIT.run(tx.conn, tx.sqlite, {
+        "account": account_id, "mt": money_type_id, "amount": amount, "expires": db_time(expires_at, tx.sqlite),
+        "category": accepted_category, "entry": entry_id, "now": db_time(tx.now, tx.sqlite)}).scalar_one()
 
 
 def wallet_total(tx: Tx, account_id: int) -> int:
     """What a wallet holds now, all money types, expired lots left out."""
-    return tx.conn.execute(
-        select(func.coalesce(func.sum(Lot.remaining), 0)).where(
-            Lot.account_id == account_id, Lot.remaining > 0,
-            or_(Lot.expires_at.is_(None), Lot.expires_at > tx.now))
-    ).scalar_one()
+    return int(_WALLET_TOTAL.run(tx.conn, tx.sqlite, {"account": account_id,
+                                                      "now": db_time(tx.now, tx.sqlite)}).scalar_one())
 
 
 def internal_account(tx: Tx, kind: str, money_type_id: int) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import sqlite3
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, select
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ledger.clock import utcnow
@@ -27,18 +28,27 @@ from ledger.policy import Policy
 
 T = TypeVar("T")
 
-# PostgreSQL: serialization_failure, deadlock_detected
-_RETRYABLE_SQLSTATES = {"40001", "40P01"}
+# PostgreSQL: unique_violation (a concurrent insert of the same key: the retry finds the first
+# one), serialization_failure, deadlock_detected
+_RETRYABLE_SQLSTATES = {"23505", "40001", "40P01"}
 
 
 @dataclass
 class Tx:
-    session: Session
     conn: Connection
     now: datetime
     policy: Policy
     sqlite: bool
     events: list[DomainEvent] = field(default_factory=list)
+    cache: dict = field(default_factory=dict)
+    _session: Session | None = None
+
+    @property
+    def session(self) -> Session:
+        """An ORM session inside the same transaction, made only for the services that want objects."""
+        if self._session is None:
+            self._session = Session(bind=self.conn, expire_on_commit=False)
+        return self._session
 
     def lock_accounts(self, account_ids: list[int]) -> None:
         """Row locks in ascending id order, so two transactions never wait on each other in a cycle.
@@ -60,16 +70,17 @@ def request_fingerprint(params: dict[str, Any]) -> str:
 
 
 def _retryable(exc: BaseException) -> bool:
+    """Conflicts worth a fresh attempt, whether SQLAlchemy wrapped the driver's error or not."""
     if isinstance(exc, Conflict):
         return True
-    if isinstance(exc, IntegrityError):
-        return True  # a concurrent insert of the same key: the retry finds the first one
-    if isinstance(exc, OperationalError | DBAPIError):
-        code = getattr(getattr(exc, "orig", None), "sqlstate", None)
-        if code in _RETRYABLE_SQLSTATES:
-            return True
-        return "database is locked" in str(exc)
-    return False
+    driver_exc = getattr(exc, "orig", None) or exc
+    if getattr(driver_exc, "sqlstate", None) in _RETRYABLE_SQLSTATES:
+        return True
+    if isinstance(driver_exc, sqlite3.IntegrityError):
+        return "UNIQUE" in str(driver_exc)
+    if isinstance(driver_exc, sqlite3.OperationalError):
+        return "database is locked" in str(driver_exc)
+    return isinstance(exc, IntegrityError)
 
 
 class UnitOfWork:
@@ -85,11 +96,15 @@ class UnitOfWork:
         attempts = self.policy.conflict_retries
         for attempt in range(attempts):
             try:
-                with self.db.write() as session:
-                    tx = Tx(session=session, conn=session.connection(), now=self.clock(),
-                            policy=self.policy, sqlite=self.db.sqlite)
-                    result = fn(tx)
-                    session.flush()
+                with self.db.write_conn() as conn:
+                    tx = Tx(conn=conn, now=self.clock(), policy=self.policy, sqlite=self.db.sqlite, cache=self.db.cache)
+                    try:
+                        result = fn(tx)
+                        if tx._session is not None:
+                            tx._session.flush()
+                    finally:
+                        if tx._session is not None:
+                            tx._session.close()
                 events = tx.events
                 break
             except Exception as exc:

@@ -9,7 +9,8 @@ from sqlalchemy import select
 from ledger.clock import end_of_jst_day, jst_date
 from ledger.errors import AccountInactive, InvalidAmount, NotFound, OverBalanceLimit
 from ledger.journal import wallet_total
-from ledger.models import Merchant, MoneyType, Resident
+from ledger.models import MoneyType
+from ledger.sql import Statement
 from ledger.uow import Tx
 
 
@@ -20,11 +21,20 @@ def check_amount(amount: object) -> int:
     return amount
 
 
-def resident_row(tx: Tx, resident_id: int, *, active: bool = True) -> Any:
-    row = tx.conn.execute(
-        select(Resident.id, Resident.account_id, Resident.status, Resident.line_user_id)
-        .where(Resident.id == resident_id)
-    ).first()
+_RESIDENT = Statement("SELECT id, account_id, status, line_user_id FROM residents WHERE id = :id")
+# PostgreSQL: the wallet's row lock comes with the lookup, saving a round trip per payment.
+_RESIDENT_LOCKED = Statement(
+    "SELECT r.id, r.account_id, r.status, r.line_user_id FROM residents r JOIN accounts a ON a.id = r.account_id"
+    " WHERE r.id = :id FOR UPDATE OF a")
+_MERCHANT = "SELECT id, account_id, category, active, name, fee_rate_bp FROM merchants WHERE {col} = :v"
+_MERCHANT_BY_ID = Statement(_MERCHANT.format(col="id"))
+_MERCHANT_BY_CODE = Statement(_MERCHANT.format(col="code"))
+
+
+def resident_row(tx: Tx, resident_id: int, *, active: bool = True, lock: bool = False) -> Any:
+    """The resident's wallet; with `lock`, its account row is locked (PostgreSQL) for the transaction."""
+    stmt = _RESIDENT_LOCKED if lock and not tx.sqlite else _RESIDENT
+    row = stmt.run(tx.conn, tx.sqlite, {"id": resident_id}).first()
     if row is None:
         raise NotFound("利用者が見つかりません。", message_en="Resident not found.")
     if active and row.status != "active":
@@ -33,10 +43,10 @@ def resident_row(tx: Tx, resident_id: int, *, active: bool = True) -> Any:
 
 
 def merchant_row(tx: Tx, *, merchant_id: int | None = None, code: str | None = None) -> Any:
-    q = select(Merchant.id, Merchant.account_id, Merchant.category, Merchant.active, Merchant.name,
-               Merchant.fee_rate_bp)
-    q = q.where(Merchant.id == merchant_id) if merchant_id is not None else q.where(Merchant.code == code)
-    row = tx.conn.execute(q).first()
+    if merchant_id is not None:
+        row = _MERCHANT_BY_ID.run(tx.conn, tx.sqlite, {"v": merchant_id}).first()
+    else:
+        row = _MERCHANT_BY_CODE.run(tx.conn, tx.sqlite, {"v": code}).first()
     if row is None:
         raise NotFound("お店が見つかりません。QRコードをもう一度読み取ってください。",
                        message_en="Shop not found. Scan the code again.")
@@ -68,3 +78,12 @@ def check_balance_limit(tx: Tx, account_id: int, adding: int) -> None:
         raise OverBalanceLimit(
             f"お財布の残高上限（{tx.policy.max_wallet_balance:,}円）を超えるため受け取れません。",
             message_en=f"This would go over the wallet limit of {tx.policy.max_wallet_balance:,} yen.")
+
+
+def money_type_codes(tx: Tx, ids: list[int]) -> dict[int, str]:
+    """Codes never change once made, so each database remembers them for the life of the process."""
+    known = tx.cache.setdefault("money_type_codes", {})
+    missing = [i for i in ids if i not in known]
+    if missing:
+        known.update(tx.conn.execute(select(MoneyType.id, MoneyType.code).where(MoneyType.id.in_(missing))).all())
+    return {i: known[i] for i in ids}

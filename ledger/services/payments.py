@@ -21,7 +21,7 @@ from ledger.errors import (
 from ledger.events import PaymentCompleted, PaymentRefunded
 from ledger.journal import Leg, add_entry, add_postings, credit_lot, draw_lots, find_replay, open_lots
 from ledger.models import Entry, Lot, Merchant, MoneyType, Nonce, Posting
-from ledger.services._common import check_amount, merchant_row, resident_row
+from ledger.services._common import check_amount, merchant_row, money_type_codes, resident_row
 from ledger.uow import Tx, UnitOfWork, request_fingerprint
 
 CHANNELS = ("cpm", "mpm", "card")
@@ -58,9 +58,8 @@ def pay(uow: UnitOfWork, *, resident_id: int, amount: int, idempotency_key: str,
         replay = find_replay(tx, idempotency_key, fp)
         if replay is not None:
             return payment_result(tx, replay, replayed=True)
-        payer = resident_row(tx, resident_id)
         shop = merchant_row(tx, merchant_id=merchant_id, code=merchant_code)
-        tx.lock_accounts([payer.account_id])
+        payer = resident_row(tx, resident_id, lock=True)  # the only account a payment locks
         if nonce:
             _spend_nonce(tx, nonce)
         lots = open_lots(tx, payer.account_id, merchant_category=shop.category, spendable_only=True)
@@ -112,8 +111,7 @@ def _insufficient(tx: Tx, account_id: int, category: str, available: int) -> Ins
 
 
 def _codes(tx: Tx, per_type: dict[int, int]) -> dict[str, int]:
-    rows = tx.conn.execute(select(MoneyType.id, MoneyType.code).where(MoneyType.id.in_(list(per_type)))).all()
-    code = {r.id: r.code for r in rows}
+    code = money_type_codes(tx, list(per_type))
     return {code[k]: v for k, v in per_type.items()}
 
 

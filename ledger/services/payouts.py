@@ -5,20 +5,17 @@ that crashed half-way is run again and only finishes the shops it had not done.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, insert, select, update
 
-from ledger.clock import end_of_jst_day, jst_midnight_utc
+from ledger.clock import end_of_jst_day, jst_date, jst_midnight_utc
 from ledger.errors import InvalidInput, NotFound
 from ledger.events import PayoutReady
 from ledger.journal import Leg, add_entry, add_postings, internal_account
 from ledger.models import Entry, Lot, Merchant, Payout, PayoutBatch
 from ledger.uow import Tx, UnitOfWork
-
-CHUNK = 500
 
 
 @dataclass(frozen=True)
@@ -37,6 +34,8 @@ def fee_for(amount: int, fee_rate_bp: int) -> int:
 def open_batch(uow: UnitOfWork, period_start: date, period_end: date, transfer_date: date) -> int:
     if period_end < period_start:
         raise InvalidInput("期間の終わりが始まりより前です。")
+    if period_end >= jst_date(uow.clock()):
+        raise InvalidInput("精算できるのは終わった期間だけです（期間の終わりは昨日以前にしてください）。")
     if transfer_date <= period_end:
         raise InvalidInput("振込日は期間の終わりより後の日にしてください。")
 
@@ -66,13 +65,11 @@ def pay_out_merchant(uow: UnitOfWork, batch_id: int, merchant_id: int, actor: st
         shop = tx.session.execute(select(Merchant).where(Merchant.id == merchant_id)).scalar_one()
         tx.lock_accounts([shop.account_id])
         cutoff = end_of_jst_day(batch.period_end)
-        lots = tx.conn.execute(select(Lot.id, Lot.money_type_id, Lot.remaining).where(
-            Lot.account_id == shop.account_id, Lot.remaining > 0, Lot.created_at < cutoff)).all()
-        if not lots:
+        open_receipts = (Lot.account_id == shop.account_id, Lot.remaining > 0, Lot.created_at < cutoff)
+        per_type = {mt: int(total) for mt, total in tx.conn.execute(
+            select(Lot.money_type_id, func.sum(Lot.remaining)).where(*open_receipts).group_by(Lot.money_type_id))}
+        if not per_type:
             return None
-        per_type: dict[int, int] = defaultdict(int)
-        for r in lots:
-            per_type[r.money_type_id] += r.remaining
         start = jst_midnight_utc(batch.period_start)
         stats = dict(tx.conn.execute(
             select(Entry.kind, func.coalesce(func.sum(Entry.amount), 0))
@@ -84,9 +81,9 @@ def pay_out_merchant(uow: UnitOfWork, batch_id: int, merchant_id: int, actor: st
         gross = sum(per_type.values())
         entry_id = add_entry(tx, "payout", key=f"payout:{batch_id}:{shop.id}", amount=gross, merchant_id=shop.id,
                              ref=f"payout:{batch_id}", actor=actor, memo=f"{batch.period_start}〜{batch.period_end}")
-        ids = [r.id for r in lots]
-        for i in range(0, len(ids), CHUNK):
-            tx.conn.execute(update(Lot).where(Lot.id.in_(ids[i:i + CHUNK])).values(remaining=0))
+        # The shop's account is locked and the period is over, so no receipt before the cutoff can
+        # change between the sum above and this update.
+        tx.conn.execute(update(Lot).where(*open_receipts).values(remaining=0))
         legs: list[Leg] = []
         fee_total = 0
         for mt_id, amt in per_type.items():

@@ -1,12 +1,13 @@
 """Grants, event points, certificate sales, transfers, exchange, expiry, payouts and corrections."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
 
 from ledger import errors, registry
+from ledger.clock import today_jst
 from ledger.models import Entry, Payout, Resident, SaleApplication, SaleOffer
 from ledger.services import checkins, corrections, expiry, grants, payments, payouts, sales, transfers
 
@@ -132,8 +133,6 @@ def test_expiry_moves_expired_money_out_and_shows_in_history(town):
 
 def test_expiring_on_lists_what_ends_that_day(town):
     town.give(town.alice, "GRANT", 3_000)
-    from ledger.clock import today_jst
-
     with town.db.session() as s:
         due = expiry.expiring_on(s.connection(), today_jst() + timedelta(days=29))
     assert [(d.resident_id, d.money_type, d.amount) for d in due] == [(town.alice, "GRANT", 3_000)]
@@ -141,20 +140,26 @@ def test_expiring_on_lists_what_ends_that_day(town):
 
 def test_payout_pays_receipts_less_fee_and_reruns_safely(town):
     town.give(town.alice, "COMMON", 20_000)
-    payments.pay(town.uow, resident_id=town.alice, merchant_id=town.small, amount=10_000, idempotency_key="p1")
-    p2 = payments.pay(town.uow, resident_id=town.alice, merchant_id=town.small, amount=3_000, idempotency_key="p2")
-    payments.refund(town.uow, payment_entry_id=p2.entry_id, merchant_id=town.small, idempotency_key="r2")
-    today = date.today()
-    run = payouts.run_payouts(town.uow, today - timedelta(days=2), today + timedelta(days=1), today + timedelta(days=3))
+    yesterday = town.at(datetime.utcnow() - timedelta(days=1))
+    payments.pay(yesterday, resident_id=town.alice, merchant_id=town.small, amount=10_000, idempotency_key="p1")
+    p2 = payments.pay(yesterday, resident_id=town.alice, merchant_id=town.small, amount=3_000, idempotency_key="p2")
+    payments.refund(yesterday, payment_entry_id=p2.entry_id, merchant_id=town.small, idempotency_key="r2")
+    payments.pay(town.uow, resident_id=town.alice, merchant_id=town.small, amount=700, idempotency_key="today")
+    today = today_jst()
+    run = payouts.run_payouts(town.uow, today - timedelta(days=2), today - timedelta(days=1), today + timedelta(days=3))
     assert run.created == 1
     with town.db.session() as s:
         po = s.execute(select(Payout)).scalar_one()
     assert (po.gross, po.refunds, po.fee, po.net) == (13_000, 3_000, 150, 9_850)
-    again = payouts.run_payouts(town.uow, today - timedelta(days=2), today + timedelta(days=1), today + timedelta(days=3))
+    again = payouts.run_payouts(town.uow, today - timedelta(days=2), today - timedelta(days=1), today + timedelta(days=3))
     assert again.created == 0 and again.total_net == 9_850
     assert payouts.mark_paid(town.uow, run.batch_id) == 1
     with pytest.raises(errors.InvalidInput):
         payouts.run_payouts(town.uow, today, today - timedelta(days=1), today + timedelta(days=3))
+    with pytest.raises(errors.InvalidInput) as exc:  # a period that has not ended yet
+        payouts.run_payouts(town.uow, today - timedelta(days=1), today, today + timedelta(days=3))
+    assert "終わった期間" in exc.value.message
+    assert town.balance(town.alice) == 20_000 - 10_000 - 700
 
 
 def test_corrections_are_new_entries_with_a_reason(town):

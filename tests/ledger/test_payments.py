@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from ledger import errors
+from ledger.clock import today_jst
 from ledger.models import Entry, Lot
 from ledger.services import payments, sales
 
@@ -140,9 +141,10 @@ def test_refund_after_payout_is_refused_with_advice(town):
     from ledger.services import payouts
 
     town.give(town.alice, "COMMON", 1_000)
-    p = pay(town, 500)
-    today = date.today()
-    payouts.run_payouts(town.uow, today - timedelta(days=1), today + timedelta(days=1), today + timedelta(days=5))
+    p = payments.pay(town.at(datetime.utcnow() - timedelta(days=1)), resident_id=town.alice, merchant_id=town.small,
+                     amount=500, idempotency_key="yesterday")
+    today = today_jst()
+    payouts.run_payouts(town.uow, today - timedelta(days=1), today - timedelta(days=1), today + timedelta(days=5))
     with pytest.raises(errors.RefundNotAllowed) as exc:
         payments.refund(town.uow, payment_entry_id=p.entry_id, merchant_id=town.small, idempotency_key="r")
     assert "精算済み" in exc.value.message

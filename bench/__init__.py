@@ -1,0 +1,1 @@
+"""`make bench`: performance figures, printed, never asserted (not a test)."""
