@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
+import flows.state  # noqa: F401
+import flows.surveys  # noqa: F401
 import ledger.models  # noqa: F401
 from ledger.db import Base
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-23 02:48:46.536466
+Create Date: 2026-11-23 03:37:08.946693
 """
 from __future__ import annotations
 
@@ -29,6 +29,16 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_audit_log_at'), ['at'], unique=False)
+
+    op.create_table('conversation_states',
+    sa.Column('user_key', sa.String(length=100), nullable=False),
+    sa.Column('stack', sa.JSON(), nullable=False),
+    sa.Column('lang', sa.String(length=8), nullable=False),
+    sa.Column('updated_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('user_key', name=op.f('pk_conversation_states'))
+    )
+    with op.batch_alter_table('conversation_states', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_conversation_states_updated_at'), ['updated_at'], unique=False)
 
     op.create_table('entries',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -110,6 +120,16 @@ def upgrade() -> None:
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_segments')),
     sa.UniqueConstraint('name', name=op.f('uq_segments_name'))
+    )
+    op.create_table('survey_responses',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('survey_id', sa.String(length=64), nullable=False),
+    sa.Column('resident_key', sa.String(length=100), nullable=False),
+    sa.Column('answers', sa.JSON(), nullable=False),
+    sa.Column('score', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_survey_responses')),
+    sa.UniqueConstraint('survey_id', 'resident_key', name=op.f('uq_survey_responses_survey_id_resident_key'))
     )
     op.create_table('accounts',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -384,6 +404,7 @@ def downgrade() -> None:
     op.drop_table('events')
     op.drop_table('entry_seals')
     op.drop_table('accounts')
+    op.drop_table('survey_responses')
     op.drop_table('segments')
     op.drop_table('sale_offers')
     op.drop_table('payout_batches')
@@ -396,6 +417,10 @@ def downgrade() -> None:
         batch_op.drop_index('ix_entries_kind_time')
 
     op.drop_table('entries')
+    with op.batch_alter_table('conversation_states', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_conversation_states_updated_at'))
+
+    op.drop_table('conversation_states')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_audit_log_at'))
 

@@ -1,0 +1,129 @@
+"""Where each user is in their conversations: a stack of frames, kept in the database.
+
+A stack, because a rich-menu tap in the middle of a form starts another flow on top; when that
+one ends, the one below resumes (or is dropped, per its `interrupt` rule). Frames hold only
+JSON-able values so they survive restarts and deploys.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import JSON, DateTime, String, delete
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ledger.clock import utcnow
+from ledger.db import Base, Database
+
+
+@dataclass
+class Frame:
+    """One running flow: where it is, what was answered, and how to go back or return after a fix."""
+
+    flow: str
+    step: str
+    answers: dict[str, Any] = field(default_factory=dict)
+    vars: dict[str, Any] = field(default_factory=dict)
+    history: list[str] = field(default_factory=list)  # ask steps answered, for 戻る
+    return_to: str | None = None  # the confirm step to go back to after fixing one answer
+    awaiting: str | None = None  # "fix": the confirm step waits for which answer to fix
+    updated_at: datetime = field(default_factory=utcnow)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"flow": self.flow, "step": self.step, "answers": self.answers, "vars": self.vars,
+                "history": self.history, "return_to": self.return_to, "awaiting": self.awaiting,
+                "updated_at": self.updated_at.isoformat()}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> Frame:
+        return cls(flow=raw["flow"], step=raw["step"], answers=dict(raw.get("answers") or {}),
+                   vars=dict(raw.get("vars") or {}), history=list(raw.get("history") or []),
+                   return_to=raw.get("return_to"), awaiting=raw.get("awaiting"),
+                   updated_at=datetime.fromisoformat(raw["updated_at"]) if raw.get("updated_at") else utcnow())
+
+
+@dataclass
+class UserState:
+    user_key: str
+    stack: list[Frame] = field(default_factory=list)
+    lang: str = "ja"
+    updated_at: datetime | None = None
+
+    @property
+    def top(self) -> Frame | None:
+        return self.stack[-1] if self.stack else None
+
+
+class StateStore(Protocol):
+    def load(self, user_key: str) -> UserState: ...
+
+    def save(self, state: UserState) -> None: ...
+
+
+class ConversationState(Base):
+    """The conversation stack of one LINE user (or any channel's user key)."""
+
+    __tablename__ = "conversation_states"
+    user_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    stack: Mapped[list] = mapped_column(JSON, default=list)
+    lang: Mapped[str] = mapped_column(String(8), default="ja")
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class DbStateStore:
+    """Conversation state in `conversation_states`; one short transaction per load and per save."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def load(self, user_key: str) -> UserState:
+        with self.db.session() as s:
+            row = s.get(ConversationState, user_key)
+            if row is None:
+                return UserState(user_key=user_key)
+            return UserState(user_key=user_key, stack=[Frame.from_json(f) for f in row.stack or []],
+                             lang=row.lang or "ja", updated_at=row.updated_at)
+
+    def save(self, state: UserState) -> None:
+        try:
+            self._save(state)
+        except IntegrityError:  # two first messages at once (PostgreSQL): the row exists now
+            self._save(state)
+
+    def purge(self, before: datetime) -> int:
+        """Forget conversations idle since before `before` (answers are personal data; keep them
+        no longer than needed). For a scheduled job; returns how many were removed."""
+        with self.db.write() as s:
+            result = s.execute(delete(ConversationState).where(ConversationState.updated_at < before))
+        return int(result.rowcount or 0)
+
+    def _save(self, state: UserState) -> None:
+        stack = [f.to_json() for f in state.stack]
+        with self.db.write() as s:
+            row = s.get(ConversationState, state.user_key)
+            if row is None:
+                s.add(ConversationState(user_key=state.user_key, stack=stack, lang=state.lang,
+                                        updated_at=state.updated_at or utcnow()))
+            else:
+                row.stack, row.lang, row.updated_at = stack, state.lang, state.updated_at or utcnow()
+
+
+class InMemoryStateStore:
+    """For unit tests: the same round trip through JSON as the database store."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, Any]] = {}
+
+    def load(self, user_key: str) -> UserState:
+        row = self.rows.get(user_key)
+        if row is None:
+            return UserState(user_key=user_key)
+        return UserState(user_key=user_key, stack=[Frame.from_json(f) for f in copy.deepcopy(row["stack"])],
+                         lang=row["lang"], updated_at=row["updated_at"])
+
+    def save(self, state: UserState) -> None:
+        self.rows[state.user_key] = {"stack": [f.to_json() for f in state.stack], "lang": state.lang,
+                                     "updated_at": state.updated_at}
