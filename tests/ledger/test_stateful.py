@@ -1,6 +1,7 @@
 """Random sequences of ledger operations against a simple model; every invariant after every step."""
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from datetime import date
@@ -44,7 +45,7 @@ def build(url: str):
 
 
 @pytest.fixture
-def machine_factory(db_url):
+def machine_factory(db_url, tmp_path):
     def make():
         class LedgerMachine(RuleBasedStateMachine):
             def __init__(self) -> None:
@@ -53,7 +54,9 @@ def machine_factory(db_url):
                     _truncate_all(PG_URL)
                     self.db, self.uow, self.people = build(PG_URL)
                 else:
-                    path = tempfile.mkstemp(suffix=".db")[1]
+                    fd, path = tempfile.mkstemp(suffix=".db", dir=tmp_path)
+                    os.close(fd)
+                    self.path = path
                     shutil.copyfile(db_url.removeprefix("sqlite:///"), path)
                     self.db, self.uow, self.people = build(f"sqlite:///{path}")
                 self.model = {i: {"C": 0, "L": 0, "P": 0} for i in range(3)}
@@ -159,6 +162,9 @@ def machine_factory(db_url):
 
             def teardown(self):
                 self.db.dispose()
+                for suffix in ("", "-wal", "-shm", ".lock"):
+                    if getattr(self, "path", None) and os.path.exists(self.path + suffix):
+                        os.remove(self.path + suffix)
 
         return LedgerMachine
 
