@@ -1,14 +1,25 @@
 """給付: a town grant credited to one eligible resident, once, inside its period and budget."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import Connection, func, select
 
 from ledger.clock import jst_date
-from ledger.errors import AlreadyDone, BudgetExhausted, NotEligible, NotFound, OutsideWindow
+from ledger.errors import (
+    AccountInactive,
+    AlreadyDone,
+    BudgetExhausted,
+    LedgerError,
+    NotEligible,
+    NotFound,
+    OutsideWindow,
+    OverBalanceLimit,
+)
 from ledger.events import MoneyIssued
 from ledger.journal import find_replay, internal_account
-from ledger.models import Entry, GrantProgram, MoneyType, Segment
-from ledger.segments import resident_matches
+from ledger.models import Entry, GrantProgram, MoneyType, Resident, Segment
+from ledger.segments import resident_matches, segment_query
 from ledger.services.issuing import IssueResult, _credit_from_issuer
 from ledger.uow import Tx, UnitOfWork, request_fingerprint
 
@@ -62,3 +73,75 @@ def already_awarded(conn: Connection, program_code: str, resident_id: int) -> bo
     return conn.execute(select(Entry.id).where(Entry.idempotency_key == grant_key(program_code, resident_id))
                         ).first() is not None
 
+
+
+@dataclass(frozen=True)
+class BatchAward:
+    """What `award_many` did: who received the grant, who was refused and why, whether the budget ran out."""
+
+    awarded: list[IssueResult]
+    refused: dict[int, LedgerError]
+    budget_exhausted: bool
+
+
+def award_many(uow: UnitOfWork, *, program_code: str, resident_ids: list[int], actor: str = "system") -> BatchAward:
+    """`award` for many residents in one transaction, with the same keys, checks and events.
+
+    A run over a whole town (100,000 residents) cannot afford a transaction, a program lookup and a
+    budget sum per resident. Refusals that concern one resident (already received, not eligible,
+    wallet inactive or full) are reported, not raised, and happen before anything is written for
+    that resident; once the budget is spent the rest are refused with BudgetExhausted.
+    """
+
+    def work(tx: Tx) -> BatchAward:
+        prog = tx.session.execute(select(GrantProgram).where(GrantProgram.code == program_code)).scalar()
+        if prog is None or not prog.active:
+            raise NotFound("この給付金は見つかりません。", message_en="This grant was not found.")
+        if (prog.starts_at and tx.now < prog.starts_at) or (prog.ends_at and tx.now >= prog.ends_at):
+            raise OutsideWindow(f"「{prog.name}」の受付期間外です。",
+                                message_en=f"{prog.name_en or prog.name} is not open now.")
+        ids = list(dict.fromkeys(resident_ids))
+        keys = {grant_key(prog.code, r): r for r in ids}
+        done = set(tx.conn.execute(select(Entry.idempotency_key).where(Entry.idempotency_key.in_(keys))).scalars())
+        criteria: dict = {}
+        if prog.segment_id is not None:
+            criteria = tx.conn.execute(select(Segment.criteria).where(Segment.id == prog.segment_id)).scalar() or {}
+        eligible = set(tx.conn.execute(segment_query(criteria, jst_date(tx.now)).where(Resident.id.in_(ids))).scalars())
+        mt = tx.session.execute(select(MoneyType).where(MoneyType.id == prog.money_type_id)).scalar_one()
+        issuer = internal_account(tx, "issuer", mt.id)
+        spent = 0
+        if prog.budget_cap is not None:
+            tx.lock_accounts([issuer])  # one budget check at a time
+            spent = tx.conn.execute(
+                select(func.coalesce(func.sum(Entry.amount), 0)).where(Entry.ref == f"grant:{prog.code}")
+            ).scalar_one()
+        awarded: list[IssueResult] = []
+        refused: dict[int, LedgerError] = {}
+        exhausted = False
+        for rid in ids:
+            key = grant_key(prog.code, rid)
+            if key in done:
+                refused[rid] = AlreadyDone(f"「{prog.name}」はすでに受け取っています。")
+                continue
+            if rid not in eligible:
+                refused[rid] = NotEligible(f"「{prog.name}」の対象ではありません。")
+                continue
+            if prog.budget_cap is not None and spent + prog.amount > prog.budget_cap:
+                exhausted = True
+                refused[rid] = BudgetExhausted(f"「{prog.name}」は予算の上限に達したため終了しました。")
+                continue
+            fp = request_fingerprint({"op": "grant", "p": prog.code, "r": rid})
+            try:
+                res = _credit_from_issuer(tx, kind="grant", resident_id=rid, mt=mt, amount=prog.amount, key=key,
+                                          fp=fp, ref=f"grant:{prog.code}", actor=actor, memo=prog.name,
+                                          issuer=issuer)
+            except (AccountInactive, OverBalanceLimit, NotFound) as exc:  # raised before any write
+                refused[rid] = exc
+                continue
+            spent += prog.amount
+            awarded.append(res)
+            tx.events.append(MoneyIssued(res.entry_id, rid, mt.code, prog.amount, "grant", f"grant:{prog.code}",
+                                         res.expires_on))
+        return BatchAward(awarded, refused, exhausted)
+
+    return uow.run(work)

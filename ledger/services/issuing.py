@@ -32,11 +32,11 @@ class IssueResult:
 
 def _credit_from_issuer(tx: Tx, *, kind: str, resident_id: int, mt: MoneyType, amount: int, key: str | None,
                         fp: str, ref: str | None, actor: str, memo: str = "", meta: dict | None = None,
-                        check_limit: bool = True) -> IssueResult:
+                        check_limit: bool = True, issuer: int | None = None) -> IssueResult:
     payer = resident_row(tx, resident_id)
     if check_limit:
         check_balance_limit(tx, payer.account_id, amount)
-    issuer = internal_account(tx, "issuer", mt.id)
+    issuer = issuer or internal_account(tx, "issuer", mt.id)
     expires_at = expiry_for(mt, tx.now)
     entry_id = add_entry(tx, kind, key=key, fingerprint=fp, amount=amount, resident_id=resident_id,
                          ref=ref, actor=actor, memo=memo, meta=meta)
