@@ -181,7 +181,14 @@ class _Turn:
         if keep_going and self.state.top is not None:
             self.out.append(Text(t("continue_here", self.lang)))
             return self._prompt(self.state.top)
-        self.out.append(render.help_message(self.registry.menu(), self.lang, prefix=prefix))
+        self.out.append(render.help_message(self._menu(), self.lang, prefix=prefix))
+
+    def _menu(self) -> list[FlowSpec]:
+        """The menu flows this user is offered: `services.menu_for(flows, user_key)` may narrow them
+        (a resident is not offered registration; a guest is not offered the balance)."""
+        menu_for = getattr(self.services, "menu_for", None)
+        menu = self.registry.menu()
+        return list(menu_for(menu, self.state.user_key)) if menu_for is not None else menu
 
     def _start(self, flow: FlowSpec, params: dict[str, str]) -> None:
         running = next((f for f in self.state.stack if f.flow == flow.id), None)

@@ -3,7 +3,7 @@
 The `bot` layer turns a LINE event into an `Incoming`: a text message → `text`, a postback →
 `postback` (its data parsed into `data`), a postback from a date picker → `date`
 (`date_value` is the picked ISO date), a location, an image (its message id in `media_id`),
-or a follow. `lang` is the user's LINE language when known.
+other media (stickers, video, audio, files: `media`), or a follow. `lang` is the user's LINE language when known.
 """
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode
 
-Kind = Literal["text", "postback", "date", "location", "image", "follow"]
+# `media`: a sticker, video, audio or file: nothing a question can take, answered with why.
+Kind = Literal["text", "postback", "date", "location", "image", "media", "follow"]
 
 
 def parse_postback(data: str) -> dict[str, str]:

@@ -1,0 +1,123 @@
+"""Balance and history: read-only views of a resident's wallet as cards.
+
+Balance: one card with the total (and the pay button), then one card per money type with the
+soonest expiry and where it can be spent. History: the latest entries with shop and money
+type, newest first, with a "more" button that pages by entry id.
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from flows.actions import action
+from flows.context import ActionContext, ActionResult
+from flows.inputs import postback_data
+from flows.messages import Button, Card, Carousel, QuickReply, Text
+from flows.present import amount_of, kind_label, money_name, points, say, short_day, signed_yen, until, yen
+from flows.resident_actions import menu_replies
+from flows.residents import current, db_of, not_registered
+from ledger import queries
+from ledger.categories import label as category_label
+from ledger.models import MoneyType
+
+HISTORY_PAGE = 8
+KIND_COLOURS = {"prepaid": "#1E7B4F", "grant": "#B3261E", "point": "#8A4B00", "coupon": "#0B6472"}
+
+
+@action("show_balance")
+def show_balance(ctx: ActionContext) -> ActionResult:
+    me = current(ctx)
+    if me is None:
+        return not_registered(ctx)
+    with db_of(ctx).engine.connect() as conn:
+        held = queries.balances(conn, me.account_id, ctx.now)
+    lang = ctx.lang
+    if not held:
+        text = say(lang, "いまの残高は0円です。", "Your balance is ¥0.")
+        return ActionResult(messages=[Text(text, menu_replies(ctx))])
+    money = [b for b in held if b.kind != "point"]
+    total = sum(b.amount for b in money)
+    rows = [(money_name(b.name, b.name_en, lang), amount_of(b.kind, b.amount, lang)) for b in held]
+    summary = Card(title=say(lang, "残高の合計", "Total balance"), amount=yen(total, lang), rows=rows,
+                   buttons=[Button.liff(say(lang, "支払う", "Pay"), "pay")],
+                   alt_text=say(lang, f"残高の合計 {yen(total, lang)}", f"Total balance {yen(total, lang)}"))
+    cards = [summary, *(_money_card(b, lang) for b in held)][:12]
+    alt = summary.alt_text + "\n" + "\n".join(f"{k}: {v}" for k, v in rows)
+    return ActionResult(messages=[Carousel(cards, alt_text=alt[:400], quick_replies=_after_balance(lang))])
+
+
+def _money_card(b: queries.Balance, lang: str) -> Card:
+    name = money_name(b.name, b.name_en, lang)
+    rows = []
+    if b.next_expiry is not None:
+        rows.append((say(lang, "いちばん近い期限", "Soonest expiry"),
+                     f"{until(b.next_expiry, lang)}\n({amount_of(b.kind, b.expiring_amount, lang)})"))
+    else:
+        rows.append((say(lang, "有効期限", "Expiry"), until(None, lang)))
+    if b.kind == "point":
+        rows.append((say(lang, "使い方", "Use"), say(lang, "商品券に交換できます", "Exchange for vouchers")))
+        buttons = [Button.postback(say(lang, "商品券に交換", "Exchange"), postback_data(flow="points_exchange"))]
+    else:
+        where = category_label(b.accepted_category, "en" if lang == "en" else "ja") if b.accepted_category else \
+            say(lang, "町内のすべての加盟店", "Every shop in town")
+        rows.append((say(lang, "使えるお店", "Where"), where))
+        buttons = []
+    return Card(title=name, amount=amount_of(b.kind, b.amount, lang), rows=rows, buttons=buttons,
+                emphasis=KIND_COLOURS.get(b.kind, "#1E7B4F"),
+                alt_text=f"{name} {amount_of(b.kind, b.amount, lang)} {rows[0][1]}")
+
+
+def _after_balance(lang: str) -> list[QuickReply]:
+    return [QuickReply.postback(say(lang, "履歴", "History"), postback_data(flow="history")),
+            QuickReply.postback(say(lang, "ポイント", "Points"), postback_data(flow="points")),
+            QuickReply.postback(say(lang, "給付金", "Benefits"), postback_data(flow="grants"))]
+
+
+@action("show_history")
+def show_history(ctx: ActionContext) -> ActionResult:
+    me = current(ctx)
+    if me is None:
+        return not_registered(ctx)
+    before = _int(ctx.vars.get("before"))
+    lang = ctx.lang
+    with db_of(ctx).engine.connect() as conn:
+        items = queries.history(conn, me.account_id, limit=HISTORY_PAGE + 1, before_id=before)
+        kinds = dict(conn.execute(select(MoneyType.name, MoneyType.kind)).all())
+        english = dict(conn.execute(select(MoneyType.name, MoneyType.name_en)).all()) if lang == "en" else {}
+    more = len(items) > HISTORY_PAGE
+    items = items[:HISTORY_PAGE]
+    if not items:
+        text = say(lang, "これより前の記録はありません。" if before else "まだ記録はありません。",
+                   "No earlier records." if before else "No records yet.")
+        return ActionResult(messages=[Text(text)])
+    rows = [_history_row(item, kinds, english, lang) for item in items]
+    buttons = [Button.postback(say(lang, "もっと前を見る", "Earlier"), postback_data(flow="history", before=items[-1].id),
+                               style="secondary")] if more else []
+    title = say(lang, "これまでの記録", "History") if before is None else say(lang, "さらに前の記録", "Earlier history")
+    page = Card(title=title, rows=rows, buttons=buttons,
+                alt_text=(title + "\n" + "\n".join(f"{k.replace(chr(10), ' ')} {v}" for k, v in rows))[:400])
+    return ActionResult(messages=[page])
+
+
+def _history_row(item: queries.HistoryItem, kinds: dict[str, str], english: dict[str, str],
+                 lang: str) -> tuple[str, str]:
+    names = [english.get(n) or n for n in item.money_types] if lang == "en" else item.money_types
+    where = " / ".join([item.merchant] if item.merchant else []) or (item.memo if item.kind in ("grant", "issue") else "")
+    detail = "・".join(p for p in (where, "・".join(names)) if p)
+    label = f"{short_day(item.at, lang)} {kind_label(item.kind, lang)}"
+    if item.refunded:
+        label += say(lang, "（返金済み）", " (refunded)")
+    only_points = bool(item.money_types) and all(kinds.get(n) == "point" for n in item.money_types)
+    if item.kind == "exchange" or item.amount == 0:
+        value = say(lang, "交換", "exchanged")
+    elif only_points:
+        value = ("+" if item.amount > 0 else "−") + points(abs(item.amount), lang)
+    else:
+        value = signed_yen(item.amount, lang)
+    return (f"{label}\n{detail}" if detail else label, value)
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(str(value)) if value not in (None, "") else None
+    except ValueError:
+        return None
