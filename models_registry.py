@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
+import admin_cli.models  # noqa: F401
+import bot.models  # noqa: F401
 import flows.state  # noqa: F401
 import flows.surveys  # noqa: F401
 import ledger.models  # noqa: F401
