@@ -1,0 +1,273 @@
+"""The ledger's domain events, told to the people they concern as LINE pushes.
+
+- a payment or refund: a receipt to the payer and to every staff member of the shop;
+- money issued (a grant, points, a coupon), vouchers bought at the counter: a notice;
+- lots about to expire (`LotsExpiringSoon`, from the scheduler): a reminder;
+- a payout ready: a notice to the shop's owners;
+- `offer_grant`: the notice of a claim-type grant, with its 受け取る button, to every eligible resident.
+
+Each push carries a retry key derived from what it is about (the entry id, the resident), so an
+event published twice, or a retried push, reaches the person once. Residents who blocked the
+account (`reachable` false), card-only residents and residents no longer active get nothing; the
+resident who is in the middle of a chat that caused the event (claiming a grant, exchanging
+points) gets the bot's reply instead of a second, pushed message. Notices are sent off the
+publisher's thread (see `Dispatcher`), so a payment never waits for LINE; if LINE stops answering
+and the queue stays full, a notice is dropped with a warning rather than holding up payments.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from bot.dispatcher import Dispatcher
+from bot.inbox import Inbox
+from bot.sender import Sender
+from flows.grant_actions import grant_view, offer_card
+from flows.inputs import postback_data
+from flows.messages import Button, Card, Message
+from flows.present import day, money_name, say, short_day, yen
+from flows.present import points as points_text
+from ledger.clock import jst_date, utcnow
+from ledger.db import Database
+from ledger.events import (
+    CertificatesSold,
+    DomainEvent,
+    LotsExpiringSoon,
+    MessageBus,
+    MoneyIssued,
+    PaymentCompleted,
+    PaymentRefunded,
+    PayoutReady,
+    PointsExchanged,
+)
+from ledger.models import Entry, GrantProgram, Merchant, MerchantStaff, MoneyType, Resident, Segment
+from ledger.segments import segment_query
+from ledger.services.grants import grant_key
+
+log = logging.getLogger(__name__)
+
+# The LINE user the bot is answering on this thread, while it runs their conversation.
+CONVERSATION: ContextVar[str | None] = ContextVar("machi_bot_conversation", default=None)
+
+CHANNELS = {"cpm": ("QRコード（お客さまの画面）", "QR code (customer's screen)"),
+            "mpm": ("QRコード（お店のQR）", "QR code (shop's QR)"), "card": ("カード", "Card")}
+ISSUED = {"grant": ("給付金が届きました", "A benefit has arrived"), "points": ("ポイントが届きました", "Points have arrived"),
+          "coupon": ("クーポンが届きました", "A coupon has arrived")}
+
+
+@dataclass(frozen=True)
+class Person:
+    line_user_id: str
+    lang: str
+
+
+class Notifier:
+    def __init__(self, db: Database, sender: Sender, dispatcher: Dispatcher, inbox: Inbox) -> None:
+        self.db, self.sender, self.dispatcher, self.inbox = db, sender, dispatcher, inbox
+
+    def install(self, bus: MessageBus) -> None:
+        handlers: dict[type[DomainEvent], Callable[[Any, str | None], None]] = {
+            PaymentCompleted: self.payment, PaymentRefunded: self.refund, MoneyIssued: self.issued,
+            PointsExchanged: self.exchanged, CertificatesSold: self.sold, LotsExpiringSoon: self.expiring,
+            PayoutReady: self.payout,
+        }
+        for event_type, fn in handlers.items():
+            bus.subscribe(event_type, self._later(fn))
+
+    def _later(self, fn: Callable[[Any, str | None], None]) -> Callable[[DomainEvent], None]:
+        def handler(event: DomainEvent) -> None:
+            talking = CONVERSATION.get()
+            if not self.dispatcher.submit(fn, event, talking):
+                log.warning("%s notice dropped: the notice queue stayed full (is LINE answering?)",
+                            type(event).__name__)
+        return handler
+
+    # ------------------------------------------------------------------ who
+
+    def resident(self, resident_id: int) -> Person | None:
+        with self.db.engine.connect() as conn:
+            row = conn.execute(select(Resident.line_user_id, Resident.language, Resident.reachable, Resident.status)
+                               .where(Resident.id == resident_id)).first()
+        if row is None or not row.line_user_id or not row.reachable or row.status != "active":
+            return None
+        return Person(row.line_user_id, row.language or "ja")
+
+    def staff(self, merchant_id: int, *, owners_only: bool = False) -> tuple[str, list[Person]]:
+        with self.db.engine.connect() as conn:
+            name = conn.execute(select(Merchant.name).where(Merchant.id == merchant_id)).scalar() or ""
+            q = select(MerchantStaff.line_user_id).where(MerchantStaff.merchant_id == merchant_id)
+            if owners_only:
+                q = q.where(MerchantStaff.role == "owner")
+            ids = list(dict.fromkeys(conn.execute(q).scalars()))
+            langs = dict(conn.execute(select(Resident.line_user_id, Resident.language)
+                                      .where(Resident.line_user_id.in_(ids))).all()) if ids else {}
+        return name, [Person(uid, langs.get(uid) or "ja") for uid in ids]
+
+    def _money(self) -> dict[str, tuple[str, str, str]]:
+        with self.db.engine.connect() as conn:
+            return {code: (name, name_en, kind) for code, name, name_en, kind in
+                    conn.execute(select(MoneyType.code, MoneyType.name, MoneyType.name_en, MoneyType.kind)).all()}
+
+    def _push(self, person: Person, message: Message, key: str) -> None:
+        self.sender.push(person.line_user_id, [message], retry_key=f"{key}:{person.line_user_id}")
+
+    # ------------------------------------------------------------------ what
+
+    def payment(self, ev: PaymentCompleted, talking: str | None) -> None:
+        shop, staff = self.staff(ev.merchant_id)
+        money = self._money()
+        now = utcnow()
+        payer = self.resident(ev.resident_id)
+        if payer is not None:
+            lang = payer.lang
+            rows = [(say(lang, "お店", "Shop"), shop), (say(lang, "日時", "When"), short_day(now, lang))]
+            rows += [(money_name(*money.get(code, (code, code, ""))[:2], lang), yen(amount, lang))
+                     for code, amount in ev.breakdown.items()]
+            self._push(payer, Card(title=say(lang, "お支払いが完了しました", "Payment complete"), amount=yen(ev.amount, lang),
+                                   rows=rows, alt_text=say(lang, f"{shop}で{yen(ev.amount, lang)}をお支払いしました",
+                                                           f"You paid {yen(ev.amount, lang)} at {shop}")),
+                       f"receipt:{ev.entry_id}")
+        for person in staff:
+            lang = person.lang
+            how = CHANNELS.get(ev.channel, (ev.channel, ev.channel))
+            self._push(person, Card(
+                title=say(lang, "お支払いを受け付けました", "Payment received"), amount=yen(ev.amount, lang),
+                rows=[(say(lang, "お店", "Shop"), shop), (say(lang, "方法", "By"), say(lang, *how)),
+                      (say(lang, "日時", "When"), short_day(now, lang)),
+                      (say(lang, "受付番号", "Receipt no."), str(ev.entry_id))],
+                alt_text=say(lang, f"{shop}: {yen(ev.amount, lang)}のお支払いを受け付けました",
+                             f"{shop}: payment of {yen(ev.amount, lang)} received")), f"shop-receipt:{ev.entry_id}")
+
+    def refund(self, ev: PaymentRefunded, talking: str | None) -> None:
+        shop, staff = self.staff(ev.merchant_id)
+        payer = self.resident(ev.resident_id)
+        if payer is not None:
+            lang = payer.lang
+            self._push(payer, Card(title=say(lang, "返金されました", "Refunded"), amount=yen(ev.amount, lang),
+                                   rows=[(say(lang, "お店", "Shop"), shop)],
+                                   body=say(lang, "お支払いに使った券に戻りました。", "Back into the money you paid with."),
+                                   alt_text=say(lang, f"{shop}から{yen(ev.amount, lang)}が返金されました",
+                                                f"{shop} refunded {yen(ev.amount, lang)}")), f"refund:{ev.entry_id}")
+        for person in staff:
+            lang = person.lang
+            self._push(person, Card(title=say(lang, "返金しました", "Refund made"), amount=yen(ev.amount, lang),
+                                    rows=[(say(lang, "お店", "Shop"), shop),
+                                          (say(lang, "元の受付番号", "Payment no."), str(ev.payment_entry_id))]),
+                       f"shop-refund:{ev.entry_id}")
+
+    def issued(self, ev: MoneyIssued, talking: str | None) -> None:
+        if ev.reason == "event":  # a check-in: the resident sees the result where they checked in
+            return
+        person = self.resident(ev.resident_id)
+        if person is None or person.line_user_id == talking:
+            return
+        lang = person.lang
+        name, name_en, kind = self._money().get(ev.money_type, (ev.money_type, ev.money_type, ""))
+        shown = money_name(name, name_en, lang)
+        title = say(lang, *ISSUED.get(ev.reason, (f"{name}が届きました", f"{shown} has arrived")))
+        amount = points_text(ev.amount, lang) if kind == "point" else yen(ev.amount, lang)
+        rows = [(say(lang, "種類", "Kind"), shown)]
+        if ev.expires_on:
+            rows.append((say(lang, "有効期限", "Valid until"), day(ev.expires_on, lang)))
+        self._push(person, Card(title=title, amount=amount, rows=rows,
+                                buttons=[Button.postback(say(lang, "残高を見る", "See balance"), postback_data(flow="balance"))],
+                                alt_text=f"{title}: {shown} {amount}"), f"issued:{ev.entry_id}")
+
+    def exchanged(self, ev: PointsExchanged, talking: str | None) -> None:
+        person = self.resident(ev.resident_id)
+        if person is None or person.line_user_id == talking:
+            return
+        lang = person.lang
+        name, name_en, _kind = self._money().get(ev.to_type, (ev.to_type, ev.to_type, ""))
+        self._push(person, Card(title=say(lang, "ポイントを交換しました", "Points exchanged"), amount=yen(ev.received, lang),
+                                rows=[(say(lang, "使ったポイント", "Points used"), points_text(ev.spent, lang)),
+                                      (say(lang, "受け取った券", "Received"), money_name(name, name_en, lang))]),
+                   f"exchanged:{ev.entry_id}")
+
+    def sold(self, ev: CertificatesSold, talking: str | None) -> None:
+        person = self.resident(ev.resident_id)
+        if person is None or person.line_user_id == talking:
+            return
+        lang = person.lang
+        self._push(person, Card(title=say(lang, "商品券を購入しました", "Vouchers bought"), amount=yen(ev.face, lang),
+                                rows=[(say(lang, "お支払い", "Paid"), yen(ev.price, lang)),
+                                      (say(lang, "受け取った額", "Face value"), yen(ev.face, lang))],
+                                buttons=[Button.postback(say(lang, "残高を見る", "See balance"), postback_data(flow="balance"))]),
+                   f"sold:{ev.entry_id}")
+
+    def expiring(self, ev: LotsExpiringSoon, talking: str | None) -> None:
+        person = self.resident(ev.resident_id)
+        if person is None:
+            return
+        lang = person.lang
+        name, name_en, kind = self._money().get(ev.money_type, (ev.money_type, ev.money_type, ""))
+        shown = money_name(name, name_en, lang)
+        amount = points_text(ev.amount, lang) if kind == "point" else yen(ev.amount, lang)
+        when = say(lang, f"{day(ev.expires_on, lang)}まで（あと{ev.days_left}日）",
+                   f"until {day(ev.expires_on, lang)} ({ev.days_left} days left)")
+        button = (Button.postback(say(lang, "商品券に交換", "Exchange"), postback_data(flow="points_exchange"))
+                  if kind == "point" else Button.liff(say(lang, "支払う", "Pay"), "pay"))
+        self._push(person, Card(title=say(lang, "まもなく有効期限です", "Expiring soon"), amount=amount,
+                                rows=[(say(lang, "種類", "Kind"), shown), (say(lang, "使える期限", "Use it"), when)],
+                                body=say(lang, "期限を過ぎると使えなくなります。お早めにお使いください。",
+                                         "After that date it can no longer be used."),
+                                buttons=[button],
+                                alt_text=say(lang, f"{shown} {amount}は{day(ev.expires_on, lang)}までです",
+                                             f"{shown} {amount} expires on {day(ev.expires_on, lang)}")),
+                   f"expiring:{ev.resident_id}:{ev.money_type}:{ev.expires_on.isoformat()}:{ev.days_left}")
+
+    def payout(self, ev: PayoutReady, talking: str | None) -> None:
+        shop, owners = self.staff(ev.merchant_id, owners_only=True)
+        for person in owners:
+            lang = person.lang
+            self._push(person, Card(title=say(lang, "精算のお知らせ", "Payout"), amount=yen(ev.net, lang),
+                                    rows=[(say(lang, "お店", "Shop"), shop),
+                                          (say(lang, "期間", "Period"),
+                                           f"{day(ev.period_start, lang)}〜{day(ev.period_end, lang)}")],
+                                    body=say(lang, "登録の口座へお振り込みします。", "It will be paid into your bank account.")),
+                       f"payout:{ev.payout_id}")
+
+    # ------------------------------------------------------------------ grant offers
+
+    def offer_grant(self, program_code: str) -> int:
+        """Tell every eligible, reachable resident who has neither received it nor been told about a
+        claim-type grant; returns how many were told. Safe to run again (after new residents join)."""
+        now = utcnow()
+        with self.db.session() as s:
+            prog = s.execute(select(GrantProgram).where(GrantProgram.code == program_code)).scalar()
+            if prog is None or not prog.active or prog.mode != "claim":
+                raise ValueError(f"{program_code}: not an active claim-type grant")
+            criteria = (s.execute(select(Segment.criteria).where(Segment.id == prog.segment_id)).scalar()
+                        if prog.segment_id else None) or {}
+            eligible = segment_query(criteria, jst_date(now)).subquery()
+            rows = s.execute(select(Resident.id, Resident.line_user_id, Resident.language)
+                             .where(Resident.id.in_(select(eligible.c.id)), Resident.line_user_id.is_not(None),
+                                    Resident.reachable.is_(True), Resident.status == "active")
+                             .order_by(Resident.id)).all()
+            received = set(s.execute(select(Entry.idempotency_key).where(
+                Entry.idempotency_key.in_([grant_key(prog.code, r.id) for r in rows]))).scalars()) if rows else set()
+            todo = [r for r in rows if grant_key(prog.code, r.id) not in received
+                    and not self.inbox.seen(_offer_key(prog.code, r.line_user_id))]
+            cards = {lang: offer_card(grant_view(s.connection(), prog, todo[0].id, now, lang), lang)
+                     for lang in ("ja", "en")} if todo else {}
+        by_lang: dict[str, list[str]] = {}
+        for r in todo:
+            by_lang.setdefault("en" if r.language == "en" else "ja", []).append(r.line_user_id)
+        told = 0
+        for lang, users in by_lang.items():
+            digest = hashlib.sha256("\n".join(users).encode()).hexdigest()[:16]
+            if self.sender.multicast(users, [cards[lang]], retry_key_prefix=f"grant-offer:{program_code}:{digest}"):
+                for uid in users:
+                    self.inbox.once(_offer_key(program_code, uid))
+                told += len(users)
+        return told
+
+
+def _offer_key(program_code: str, line_user_id: str) -> str:
+    return f"grant-offer:{program_code}:{line_user_id}"

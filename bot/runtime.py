@@ -1,0 +1,155 @@
+"""The LINE bot assembled from the app's parts, one per server process.
+
+`build(machi)` wires the LINE client (every call to `LINE_API_HOST`), the renderer, the
+conversation engine on the database-backed state store, the inbox, the notifier subscribed to
+the ledger's bus, and rich-menu linking. The app keeps it at `machi.extras["bot"]`.
+
+How events run is set by `MACHI_BOT_WORKERS`: 0 runs each event inside the /callback request
+(the default in dev and test: simple and deterministic; the simulator waits for the answer);
+N > 0 records events in the inbox, answers LINE at once and runs them on N threads, with a
+sweep every few seconds for events a full queue or a stopped process left behind (the default
+in production: 4). Notices from the ledger always go through their own small thread pool.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.dispatcher import Dispatcher, Sweeper
+from bot.events import read
+from bot.handler import Handler
+from bot.inbox import Inbox
+from bot.line_client import LineClient
+from bot.notifications import Notifier
+from bot.render import Renderer
+from bot.richmenu import MenuLinker
+from bot.sender import Sender
+from flows.actions import Services
+from flows.clock import Clock
+from flows.engine import Engine
+from flows.loader import DEFINITIONS, load_flows
+from flows.state import DbStateStore
+from flows.verification import CounterVerifier
+from ledger.clock import utcnow
+
+log = logging.getLogger(__name__)
+
+BOT_FLOWS = Path(__file__).parent / "flows"  # flows only a LINE account has (the follow greeting)
+RECOVER_AFTER = timedelta(seconds=10)
+SWEEP_EVERY = 5.0
+
+
+def default_workers(env: str) -> int:
+    raw = os.environ.get("MACHI_BOT_WORKERS", "")
+    if raw.strip().isdigit():
+        return int(raw)
+    return 0 if env in ("dev", "test") else 4
+
+
+@dataclass
+class Bot:
+    handler: Handler
+    inbox: Inbox
+    sender: Sender
+    engine: Engine
+    notifier: Notifier
+    linker: MenuLinker
+    client: LineClient
+    events: Dispatcher
+    channel_secret: str
+    sweeper: Sweeper | None = None
+    counters: dict[str, int] = field(default_factory=lambda: {"received": 0, "duplicates": 0, "deferred": 0})
+
+    # ------------------------------------------------------------------ receiving
+
+    def receive(self, events: list[Any]) -> None:
+        """Take a verified webhook's events: each new id runs once; known ids are skipped."""
+        self.counters["received"] += len(events)
+        if self.events.inline:
+            for raw in events:
+                ev = read(raw)
+                if ev.event_id is None or self.inbox.take(ev.event_id, ev.type):
+                    self._run(raw, ev.event_id)
+                else:
+                    self.counters["duplicates"] += 1
+            return
+        keyed = [(ev.event_id, ev.type, raw) for raw in events if (ev := read(raw)).event_id is not None]
+        new = set(self.inbox.accept(keyed)) if keyed else set()
+        self.counters["duplicates"] += len(keyed) - len(new)
+        batch = [raw for raw in events if (eid := read(raw).event_id) is None or eid in new]
+        if batch and not self.events.submit(self._run_batch, batch):
+            self.counters["deferred"] += len(batch)
+            log.warning("bot queue full: %d event(s) left for the recovery sweep", len(batch))
+        if self.sweeper is not None:
+            self.sweeper.start()
+
+    def _run_batch(self, batch: list[Any]) -> None:
+        """Events of one webhook, in order (LINE orders them; one person's taps stay in sequence)."""
+        for raw in batch:
+            eid = read(raw).event_id
+            if eid is None:
+                self._run(raw, None)
+                continue
+            body = self.inbox.claim(eid)
+            if body is not None:
+                self._run(body, eid)
+
+    def _run(self, raw: Any, event_id: str | None) -> None:
+        status = "done"
+        try:
+            self.handler.handle(raw if isinstance(raw, dict) else {})
+        except Exception:  # noqa: BLE001 - logged by type only: the event may hold a resident's message
+            status = "failed"
+            log.exception("webhook event of type %s failed", read(raw).type)
+        if event_id is not None:
+            self.inbox.finish(event_id, status)
+
+    def recover(self, older_than: timedelta = RECOVER_AFTER) -> int:
+        """Run events left pending (queue full, or a process stopped before its queue ran)."""
+        done = 0
+        for eid in self.inbox.pending(older_than):
+            body = self.inbox.claim(eid)
+            if body is not None:
+                self._run(body, eid)
+                done += 1
+        if done:
+            log.info("recovered %d pending webhook event(s)", done)
+        return done
+
+    def drain(self, timeout: float = 10.0) -> bool:
+        """Wait for queued events and notices (tests, shutdown)."""
+        return self.events.drain(timeout) and self.notifier.dispatcher.drain(timeout)
+
+    def close(self) -> None:
+        if self.sweeper is not None:
+            self.sweeper.stop()
+        self.events.close()
+        self.notifier.dispatcher.close()
+        self.client.close()
+
+
+def build(machi: Any, *, client: LineClient | None = None, clock: Clock = utcnow, workers: int | None = None,
+          notice_workers: int = 2) -> Bot:
+    config = machi.config
+    client = client or LineClient(config.line_api_host, config.line_channel_access_token, timeout=5.0)
+    sender = Sender(client, Renderer(config.liff_id))
+    inbox = Inbox(machi.db)
+    linker = MenuLinker(machi.db, client)
+    registry = load_flows(DEFINITIONS, BOT_FLOWS, strict=True)
+    engine = Engine(registry, DbStateStore(machi.db), clock)
+    services = Services(db=machi.db, extras={"uow": machi.uow, "verifier": CounterVerifier(), "flows": registry})
+    handler = Handler(machi.db, engine, services, sender, inbox, linker, client)
+    services.extras.update(menu_for=handler.menu_for, after_registration=handler.link_menu,
+                           after_withdrawal=handler.link_menu)
+    notifier = Notifier(machi.db, sender, Dispatcher(notice_workers, 2000, name="bot-notice", block_for=2.0), inbox)
+    notifier.install(machi.bus)
+    n = default_workers(config.env) if workers is None else workers
+    bot = Bot(handler=handler, inbox=inbox, sender=sender, engine=engine, notifier=notifier, linker=linker,
+              client=client, events=Dispatcher(n, 500, name="bot-event"), channel_secret=config.line_channel_secret)
+    if n > 0:
+        bot.sweeper = Sweeper(bot.recover, SWEEP_EVERY)
+    return bot
