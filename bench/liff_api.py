@@ -1,0 +1,289 @@
+"""LIFF API benchmark (issue #4): `POST /api/payments` through gunicorn, as a busy town would hit it.
+
+The app runs under gunicorn on 127.0.0.1 (a free port) on a fresh, migrated SQLite database seeded
+with residents who hold money; LINE's ID-token check is a tiny local werkzeug server that
+LINE_API_HOST points at (every resident has a token it accepts). `clients` threads, each with its
+own keep-alive connection, pay at shops by shop QR as fast as the answers come back (closed loop).
+Target: ≥ 300 payments/s with p99 under 150 ms.
+"""
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+import models_registry
+import schema
+from ledger import registry
+from ledger.db import Database
+from ledger.events import MessageBus
+from ledger.models import Entry
+from ledger.policy import Policy
+from ledger.services import issuing
+from ledger.uow import UnitOfWork
+
+ROOT = Path(__file__).resolve().parent.parent
+CHANNEL_ID = "1234567890"
+START_BALANCE = 400_000
+
+
+def run(seconds: float = 10, clients: int = 50, *, workers: int = 2, threads: int = 8,
+        with_receipts: bool = True) -> dict[str, Any]:
+    """Payments per second and latency (p50, p99 in ms) of `POST /api/payments` under `clients` callers.
+
+    The top-level figures are the API alone: the app as composed, except that the ledger's events are
+    not turned into LINE receipts in the server processes. With `with_receipts` a second run measures
+    the whole app, receipts pushed by `bot/` included, under "with_receipts": they share the workers'
+    CPU, so that figure says what a receipt costs each payment.
+    """
+    result = _run_once(seconds, clients, workers, threads, receipts=False)
+    if with_receipts:
+        result["with_receipts"] = _run_once(seconds, clients, workers, threads, receipts=True)
+    return result
+
+
+def _run_once(seconds: float, clients: int, workers: int, threads: int, *, receipts: bool,
+              residents_per_client: int = 10, shops: int = 20) -> dict[str, Any]:
+    tmp = Path(tempfile.mkdtemp(prefix="machi-bench-liff-"))
+    url = f"sqlite:///{tmp / 'liff.db'}"
+    t0 = time.perf_counter()
+    subs = _prepare(url, clients * residents_per_client, shops)
+    prepare_s = time.perf_counter() - t0
+    verify = _FakeLine()
+    port = _free_port()
+    proc = _gunicorn(url, port, verify.url, workers, threads, tmp, per_worker=-(-clients // workers) + 2,
+                     receipts=receipts)
+    try:
+        _wait_healthy(port, proc)
+        _warm_up(port, subs)
+        latencies, errors, elapsed = _drive(port, subs, clients, residents_per_client, shops, seconds)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        verify.stop()
+    paid = _count_payments(url)
+    pushed = verify.pushes
+    ok = len(latencies)
+    result = {
+        "payments_per_s": round(ok / elapsed, 1) if elapsed else 0.0,
+        "p50_ms": round(statistics.median(latencies), 2) if latencies else float("nan"),
+        "p99_ms": round(_percentile(latencies, 99), 2),
+        "count": ok, "errors": len(errors), "error_kinds": sorted(set(errors))[:5],
+        "ledger_payments": paid, "receipts_pushed": pushed, "seconds": round(elapsed, 2), "clients": clients,
+        "gunicorn": f"-w {workers} --threads {threads}", "prepare_s": round(prepare_s, 1),
+        "target_met": bool(latencies) and ok / elapsed >= 300 and _percentile(latencies, 99) < 150,
+    }
+    print(f"  LIFF API{' + receipts' if receipts else ''}: {result['payments_per_s']} payments/s, p50 {result['p50_ms']} ms, "
+          f"p99 {result['p99_ms']} ms, {ok} paid, {len(errors)} errors ({clients} clients, "
+          f"gunicorn {result['gunicorn']})", flush=True)
+    return result
+
+
+# ---------------------------------------------------------------- the database
+
+def _prepare(url: str, residents: int, shops: int) -> list[str]:
+    """Migrate, then a money type, shops and residents holding money, through the ledger's services."""
+    schema.upgrade(url)
+    db = Database(url)
+    models_registry.metadata().create_all(db.engine)
+    subs = [f"U{i:032x}" for i in range(1, residents + 1)]
+    with db.write() as s:
+        registry.create_money_type(s, code="COMMON", name="共通券", kind="prepaid", valid_until=date(2099, 3, 31))
+        for i in range(shops):
+            registry.create_merchant(s, code=f"B{i:03d}", name=f"ベンチ商店{i}", category="small" if i % 3 else "large")
+        ids = [registry.create_resident(s, line_user_id=sub, name=f"住民{n}").id for n, sub in enumerate(subs)]
+    uow = UnitOfWork(db, MessageBus(), Policy())
+    for rid in ids:
+        issuing.issue(uow, resident_id=rid, money_type="COMMON", amount=START_BALANCE,
+                      idempotency_key=f"bench-seed-{rid}")
+    db.dispose()
+    return subs
+
+
+def _count_payments(url: str) -> int:
+    db = Database(url)
+    try:
+        with db.session() as s:
+            return s.execute(select(func.count()).select_from(Entry).where(Entry.kind == "payment")).scalar_one()
+    finally:
+        db.dispose()
+
+
+# ---------------------------------------------------------------- LINE and the server
+
+class _FakeLine:
+    """`POST /oauth2/v2.1/verify` for tokens `bench.<sub>`; any other LINE call answers 200 {}."""
+
+    def __init__(self) -> None:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per verify call
+        self.pushes = 0  # receipts the bot sent for the payments (PaymentCompleted → LINE push)
+        self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @Request.application
+    def _app(self, request: Request) -> Response:
+        if request.path == "/oauth2/v2.1/verify":
+            token = request.form.get("id_token", "")
+            if not token.startswith("bench.") or request.form.get("client_id") != CHANNEL_ID:
+                return Response(json.dumps({"error": "invalid_request", "error_description": "Invalid IdToken."}),
+                                400, mimetype="application/json")
+            now = int(time.time())
+            claims = {"iss": "https://access.line.me", "sub": token[6:], "aud": CHANNEL_ID, "exp": now + 3600,
+                      "iat": now, "name": "bench"}
+            return Response(json.dumps(claims), 200, mimetype="application/json")
+        if request.path == "/v2/bot/message/push":
+            self.pushes += 1
+        return Response(json.dumps({"sentMessages": [{"id": "1", "quoteToken": "bench"}]}), 200,
+                        mimetype="application/json",
+                        headers={"x-line-request-id": "bench"})
+
+    def stop(self) -> None:
+        self._server.shutdown()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _gunicorn(url: str, port: int, line_url: str, workers: int, threads: int, tmp: Path,
+              per_worker: int, receipts: bool) -> subprocess.Popen:
+    """gunicorn on `port`. `per_worker` caps each worker's keep-alive connections so the callers'
+    long-lived connections spread evenly: a worker holding most of them would make its callers wait
+    longest for the one SQLite writer, which each worker process gets an equal turn at."""
+    env = {**os.environ, "DATABASE_URL": url, "LINE_API_HOST": line_url, "MACHI_ENV": "test",
+           "LINE_LOGIN_CHANNEL_ID": CHANNEL_ID, "MACHI_SECRET_KEY": "bench-secret-key",
+           "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads), "-k", "gthread",
+           "--worker-connections", str(per_worker),
+           "-b", f"127.0.0.1:{port}", "--keep-alive", "30", "--backlog", "512", "--log-level", "warning",
+           "--chdir", str(ROOT)]
+    if not receipts:
+        hook = tmp / "gunicorn_api_only.py"
+        hook.write_text(_API_ONLY_HOOK)
+        cmd += ["-c", str(hook)]
+    cmd.append("app:create_app()")
+    log = open(tmp / "gunicorn.log", "w")  # noqa: SIM115 - closed with the process
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+_API_ONLY_HOOK = """
+def post_worker_init(worker):
+    # API-only figures: after each commit the ledger's events go nowhere (no LINE receipts).
+    worker.wsgi.extensions["machi"].bus.publish = lambda events: None
+"""
+
+
+def _wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {proc.returncode}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                conn.close()
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("gunicorn did not answer /healthz")
+
+
+def _warm_up(port: int, subs: list[str]) -> None:
+    """Each worker verifies a token once and caches it; do that before the clock starts."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    for _ in range(2):
+        for sub in subs:
+            conn.request("GET", "/api/me", headers={"Authorization": f"Bearer bench.{sub}"})
+            conn.getresponse().read()
+    conn.close()
+
+
+# ---------------------------------------------------------------- the callers
+
+def _drive(port: int, subs: list[str], clients: int, per_client: int, shops: int,
+           seconds: float) -> tuple[list[float], list[str], float]:
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    start_gate = threading.Barrier(clients + 1)
+    stop_at = [0.0]
+
+    def client(n: int) -> None:
+        rnd = random.Random(n)
+        mine = subs[n * per_client:(n + 1) * per_client]
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        done: list[float] = []
+        failed: list[str] = []
+        start_gate.wait()
+        k = 0
+        while time.perf_counter() < stop_at[0]:
+            k += 1
+            sub = mine[k % len(mine)]
+            body = json.dumps({"merchant_code": f"B{rnd.randrange(shops):03d}", "amount": rnd.randint(100, 2000),
+                               "idempotency_key": f"bench-{n}-{k:08d}"})
+            t0 = time.perf_counter()
+            try:
+                conn.request("POST", "/api/payments", body=body,
+                             headers={"Authorization": f"Bearer bench.{sub}", "Content-Type": "application/json"})
+                resp = conn.getresponse()
+                payload = resp.read()
+                status = resp.status
+            except (OSError, http.client.HTTPException) as exc:
+                failed.append(type(exc).__name__)
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                continue
+            if status == 201:
+                done.append((time.perf_counter() - t0) * 1000)
+            else:
+                failed.append(f"{status}:{payload[:80]!r}")
+        conn.close()
+        with lock:
+            latencies.extend(done)
+            errors.extend(failed)
+
+    pool = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
+    for t in pool:
+        t.start()
+    began = time.perf_counter()
+    stop_at[0] = began + seconds
+    start_gate.wait()
+    for t in pool:
+        t.join(seconds + 60)
+    return latencies, errors, time.perf_counter() - began
+
+
+def _percentile(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))]
+
+
+if __name__ == "__main__":  # python -m bench.liff_api
+    print(json.dumps(run(), ensure_ascii=False, indent=2))

@@ -1,0 +1,48 @@
+/* History: newest first, 20 at a time, with money in (+) and out (−) told apart by sign and colour. */
+(function () {
+  "use strict";
+  var M = window.Machi, t = M.t;
+  var before = null;
+
+  function fail(err) {
+    M.$("#error-box").innerHTML = M.errorHtml(err);
+    M.$("#error-back").onclick = function () { location.href = "/liff/pay"; };
+    M.show("s-error");
+  }
+
+  function load() {
+    M.api("GET", "/api/history" + (before ? "?before=" + before : "")).then(function (res) {
+      var list = M.$("#items");
+      if (!before && !res.items.length) {
+        list.innerHTML = '<li class="muted">' + t("まだ履歴はありません。", "Nothing yet.") + "</li>";
+      }
+      res.items.forEach(function (it) {
+        var sign = it.amount > 0 ? "+" : "−";
+        var li = document.createElement("li");
+        li.innerHTML = '<div class="sub">' + M.esc(it.at_label) + " ・ " + M.esc(it.kind_label) + "</div>" +
+          '<div class="line"><span class="name">' + M.esc(it.title) + "</span>" +
+          '<span class="value ' + (it.amount > 0 ? "plus" : "minus") + '">' + sign + M.yen(Math.abs(it.amount)) +
+          '<span class="small">' + t("円", " yen") + "</span></span></div>" +
+          (it.money_types.length && it.title !== it.money_types.join("・") ? '<div class="sub">' + M.esc(it.money_types.join("・")) + "</div>" : "") +
+          (it.refunded ? '<span class="badge">' + t("返金済み", "Refunded") + "</span>" : "");
+        list.appendChild(li);
+      });
+      before = res.next_before;
+      M.$("#more").classList.toggle("hidden", !before);
+      M.show("s-list");
+    }).catch(fail);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    M.$("#more").addEventListener("click", load);
+    M.start().then(function (me) {
+      if (!me) { return; }
+      if (!me.registered) {
+        return fail(new M.ApiError(403, "not_registered", t(
+          "まだ利用登録がお済みでありません。LINEのトーク画面で「登録」と送って登録してください。",
+          "You are not registered yet. Send \"register\" in the LINE chat to sign up.")));
+      }
+      load();
+    }).catch(fail);
+  });
+})();

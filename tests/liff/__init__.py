@@ -1,0 +1,1 @@
+"""LIFF pages and their JSON API."""

@@ -1,0 +1,272 @@
+"""The real pages in headless Chromium (Debian's), driven by Playwright, with the LIFF shim standing in
+for LINE: customer QR, shop QR, card with a wrong then right PIN, refund, check-in. Each screen a person
+sees is saved under test-artifacts/liff/ for a human to look at."""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+from config import ROOT
+from ledger.services import payments
+from tests.liff.conftest import ALICE, BAKER, CARD, EMILY
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = ROOT / "test-artifacts" / "liff"
+
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed "
+                                 "(run `bash scripts/ensure-chromium`)")]
+
+
+@pytest.fixture
+def server(app, town) -> Iterator[str]:
+    """The app on 127.0.0.1, a free port, in a thread (werkzeug, threaded: pages poll while paying)."""
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+    thread.join(5)
+
+
+@pytest.fixture
+def playwright() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        yield pw
+
+
+@pytest.fixture
+def phone(playwright, tmp_path, server, line) -> Iterator[Callable[..., Any]]:
+    """`phone(sub, scans=[...])` opens a fresh phone (own user-data dir) signed in as that LINE user."""
+    contexts: list[Any] = []
+    problems: list[str] = []
+
+    def open_phone(sub: str, scans: list[str] | None = None) -> Any:
+        ctx = playwright.chromium.launch_persistent_context(
+            str(tmp_path / f"profile-{len(contexts)}"), executable_path=str(CHROMIUM), headless=True, args=ARGS,
+            viewport={"width": 390, "height": 800}, device_scale_factor=1, is_mobile=True, has_touch=True,
+            locale="ja-JP", timezone_id="Asia/Tokyo", base_url=server)
+        contexts.append(ctx)
+        shim = {"idToken": line.token(sub), "profile": {"userId": sub, "displayName": "test"}, "scans": scans or []}
+        ctx.add_init_script(f"window.__LIFF_SHIM__ = {_json(shim)};")
+        page = ctx.pages[0] if ctx.pages else ctx.new_page()
+        page.set_default_timeout(10_000)
+        page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+        page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}")
+                if msg.type == "error" and not _refusal(msg.text) else None)
+        return page
+
+    yield open_phone
+    for ctx in contexts:
+        ctx.close()
+    assert not problems, problems
+
+
+def _refusal(text: str) -> bool:
+    """Chromium logs every 4xx fetch; a refused PIN is an expected answer, not a page fault."""
+    return "Failed to load resource" in text and "status of 4" in text
+
+
+def _json(value: Any) -> str:
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
+
+
+def shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.wait_for_timeout(150)  # let the live clock draw
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def screen(page: Any, screen_id: str) -> None:
+    page.wait_for_selector(f"#{screen_id}.active")
+
+
+def keys(page: Any, container: str, digits: str) -> None:
+    for key in ([digits] if digits == "00" else list(digits)):
+        page.click(f"{container} button[data-key='{key}']")
+
+
+def test_customer_presented_payment(phone, town):
+    resident = phone(ALICE)
+    resident.goto("/liff/pay")
+    screen(resident, "s-home")
+    assert "8,000" in resident.inner_text("#total")
+    shot(resident, "01-pay-home")
+    resident.click("#show-qr")
+    screen(resident, "s-qr")
+    resident.wait_for_selector("#qr[data-payload^='MW1.'] svg")
+    payload = resident.get_attribute("#qr", "data-payload")
+    shot(resident, "02-pay-qr")
+
+    shop = phone(BAKER, scans=[payload])
+    shop.goto("/liff/till")
+    screen(shop, "s-home")
+    shot(shop, "03-till-home")
+    shop.click("#scan")
+    screen(shop, "s-amount")
+    keys(shop, "#amount-keypad", "12")
+    shop.click("#amount-keypad button[data-key='00']")
+    assert "1,200" in shop.inner_text("#amount-display")
+    shot(shop, "04-till-amount")
+    shop.click("#amount-next")
+    screen(shop, "s-confirm")
+    shot(shop, "05-till-confirm")
+    shop.click("#confirm-pay")
+    screen(shop, "s-receipt")
+    assert "1,200" in shop.inner_text("#receipt-amount")
+    shot(shop, "06-till-receipt")
+
+    screen(resident, "s-paid")  # the customer's screen learns it was paid
+    assert "1,200" in resident.inner_text("#paid-amount") and "まちのパン屋" in resident.inner_text("#paid-shop")
+    shot(resident, "07-pay-paid")
+    assert town.balance(ALICE) == 6_800
+
+
+def test_shop_presented_payment(phone, town):
+    resident = phone(ALICE, scans=["MWS.S1"])
+    resident.goto("/liff/scan")
+    screen(resident, "s-start")
+    shot(resident, "10-scan-start")
+    resident.click("#scan")
+    screen(resident, "s-amount")
+    assert resident.inner_text("#amount-shop") == "まちのパン屋"
+    keys(resident, "#amount-keypad", "800")
+    shot(resident, "11-scan-amount")
+    resident.click("#amount-next")
+    screen(resident, "s-confirm")
+    before = resident.inner_text("#confirm-live .clock")
+    resident.wait_for_timeout(1_100)
+    assert resident.inner_text("#confirm-live .clock") != before  # the clock moves: not a screenshot
+    assert resident.eval_on_selector("#confirm-live .stripe", "e => getComputedStyle(e).animationName") == "slide"
+    shot(resident, "12-scan-confirm")
+    resident.click("#pay")
+    screen(resident, "s-done")
+    assert "800" in resident.inner_text("#done-amount")
+    shot(resident, "13-scan-done")
+    assert town.balance(ALICE) == 7_200
+
+
+def test_card_payment_wrong_then_right_pin(phone, town):
+    shop = phone(BAKER, scans=[CARD])
+    shop.goto("/liff/till")
+    screen(shop, "s-home")
+    shop.click("#scan")
+    screen(shop, "s-amount")
+    assert "8000 0000 0011" in shop.inner_text("#amount-who")
+    keys(shop, "#amount-keypad", "500")
+    shop.click("#amount-next")
+    screen(shop, "s-pin")
+    keys(shop, "#pin-keypad", "9999")
+    shot(shop, "20-card-pin")
+    shop.click("#pin-pay")
+    shop.wait_for_selector("#pin-error .notice")
+    assert "暗証番号が違います" in shop.inner_text("#pin-error")
+    shot(shop, "21-card-wrong-pin")
+    keys(shop, "#pin-keypad", "1234")
+    shop.click("#pin-pay")
+    screen(shop, "s-receipt")
+    assert "500" in shop.inner_text("#receipt-amount") and "カード" in shop.inner_text("#receipt-at")
+    shot(shop, "22-card-receipt")
+    assert town.balance(town.ids["elder"]) == 3_500
+
+
+def test_refund_from_todays_sales(phone, town):
+    paid = payments.pay(town.machi.uow, resident_id=town.ids["alice"], merchant_code="S1", amount=2_000,
+                        idempotency_key="browser-refund-1", channel="mpm")
+    shop = phone(BAKER)
+    shop.goto("/liff/till")
+    screen(shop, "s-home")
+    shop.click("#to-sales")
+    screen(shop, "s-sales")
+    shot(shop, "30-till-sales")
+    shop.click(f"button[data-refund='{paid.entry_id}']")
+    screen(shop, "s-refund")
+    shot(shop, "31-till-refund-confirm")
+    shop.click("#refund-go")
+    screen(shop, "s-refunded")
+    shot(shop, "32-till-refunded")
+    shop.click("#refunded-back")
+    screen(shop, "s-sales")
+    shop.wait_for_selector("#sales-list .badge")
+    assert "返金済み" in shop.inner_text("#sales-list")
+    assert town.balance(ALICE) == 8_000
+
+
+def test_event_check_in(phone, town):
+    resident = phone(ALICE, scans=["MWE.BEACH"])
+    resident.goto("/liff/checkin")
+    screen(resident, "s-start")
+    shot(resident, "40-checkin-start")
+    resident.click("#scan")
+    screen(resident, "s-confirm")
+    assert resident.inner_text("#confirm-name") == "海岸清掃"
+    shot(resident, "41-checkin-confirm")
+    resident.click("#claim")
+    screen(resident, "s-done")
+    assert "500" in resident.inner_text("#done-points")
+    shot(resident, "42-checkin-done")
+    assert town.balance(ALICE, "PT") == 500
+
+
+def test_history_and_english(phone, town):
+    payments.pay(town.machi.uow, resident_id=town.ids["alice"], merchant_code="S1", amount=450,
+                 idempotency_key="browser-history-1", channel="mpm")
+    resident = phone(ALICE)
+    resident.goto("/liff/history")
+    screen(resident, "s-list")
+    assert "まちのパン屋" in resident.inner_text("#items")
+    shot(resident, "50-history")
+    emily = phone(EMILY)
+    emily.goto("/liff/pay")
+    screen(emily, "s-home")
+    assert "Show my QR code to pay" in emily.inner_text("#show-qr")
+    shot(emily, "51-pay-home-en")
+
+
+def test_customer_qr_refreshes_before_it_expires(phone, town, app):
+    app.extensions["machi"].extras["liff"].tokens.ttl = 8  # refreshed 5 s in instead of 50
+    resident = phone(ALICE)
+    resident.goto("/liff/pay")
+    screen(resident, "s-home")
+    resident.click("#show-qr")
+    resident.wait_for_selector("#qr[data-payload^='MW1.']")
+    first = resident.get_attribute("#qr", "data-payload")
+    assert int(resident.inner_text("#seconds")) <= 8
+    resident.wait_for_function("first => document.querySelector('#qr').dataset.payload !== first", arg=first,
+                               timeout=10_000)
+    assert resident.get_attribute("#qr", "data-payload").startswith("MW1.")
+
+
+def test_refusal_says_what_to_do_and_shop_qr(phone, town):
+    resident = phone(ALICE, scans=["MWS.L1"])
+    resident.goto("/liff/scan")
+    screen(resident, "s-start")
+    resident.click("#scan")
+    screen(resident, "s-amount")
+    keys(resident, "#amount-keypad", "6000")
+    resident.click("#amount-next")
+    screen(resident, "s-confirm")
+    resident.click("#pay")
+    resident.wait_for_selector("#confirm-error .notice")
+    assert "専用券" in resident.inner_text("#confirm-error")
+    shot(resident, "14-scan-refused")
+    assert town.balance(ALICE) == 8_000
+
+    shop = phone(BAKER)
+    shop.goto("/liff/till")
+    screen(shop, "s-home")
+    shop.click("#to-shopqr")
+    screen(shop, "s-shopqr")
+    shop.wait_for_function("document.querySelector('#shopqr-img').naturalWidth > 0")
+    shot(shop, "33-till-shop-qr")
