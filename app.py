@@ -7,8 +7,11 @@ from typing import Any
 
 from flask import Flask, jsonify
 
+import bot
+import liff
 import models_registry  # noqa: F401 - every table registered before anything touches the DB
 import schema
+import simulator
 from config import Config, ConfigError, load_config
 from ledger.db import Database
 from ledger.events import MessageBus
@@ -85,3 +88,6 @@ def create_app(config: Config | None = None, *, check_migrated: bool = True) -> 
 
 def _register_blueprints(app: Flask, machi: Machi) -> None:
     """Each layer mounts itself; one line per layer."""
+    liff.register(app, machi)
+    bot.register(app, machi)
+    simulator.register(app, machi)
