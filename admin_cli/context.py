@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import getpass
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ class CliContext:
     database_url: str | None = None
     json_output: bool = False
     _core: Machi | None = field(default=None, repr=False)
+    _sender: Any = field(default=None, repr=False)
 
     @property
     def config(self) -> Config:
@@ -36,9 +38,23 @@ class CliContext:
         """Who the staff member is: MACHI_STAFF if set, else the login name."""
         return os.environ.get("MACHI_STAFF") or f"staff:{getpass.getuser()}"
 
+    def sender(self) -> Any:
+        """How messages reach LINE (see admin_cli/sender.py); tests swap `sender_factory`."""
+        if self._sender is None:
+            self._sender = sender_factory(self.config)
+        return self._sender
+
     def audit(self, action: str, params: dict[str, Any], result: str = "") -> None:
         with self.core().db.write() as s:
             s.add(AuditLog(actor=self.actor, action=action, params=params, result=result[:400]))
 
+
+def _line_sender(config: Config) -> Any:
+    from admin_cli.sender import line_sender  # noqa: PLC0415 - the LINE SDK only for commands that send
+
+    return line_sender(config)
+
+
+sender_factory: Callable[[Config], Any] = _line_sender
 
 pass_ctx = click.make_pass_decorator(CliContext)

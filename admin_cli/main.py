@@ -27,7 +27,24 @@ def cli(ctx: click.Context, database_url: str | None, json_output: bool) -> None
 
 
 def _register() -> None:
-    from admin_cli import audit_cmds, db_cmds, demo_cmds, server_cmds  # noqa: F401
+    from admin_cli import (  # noqa: F401
+        announce_cmds,
+        audit_cmds,
+        cards_cmds,
+        db_cmds,
+        demo_cmds,
+        events_cmds,
+        expire_cmds,
+        grants_cmds,
+        merchants_cmds,
+        money_types_cmds,
+        payouts_cmds,
+        reports_cmds,
+        residents_cmds,
+        sales_cmds,
+        segments_cmds,
+        server_cmds,
+    )
 
 
 _register()

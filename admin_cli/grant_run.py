@@ -1,0 +1,186 @@
+"""Running a grant program (給付事業) over its segment.
+
+Push-type (プッシュ型): every eligible resident who has not yet received it is credited, 500 per
+transaction through `ledger.services.grants.award_many`, whose idempotency key (program, resident)
+makes a crashed run safe to run again: it simply finishes who is left. The ledger publishes
+MoneyIssued for each credit; the LINE adapter turns those into the notice.
+Claim-type (申請型): the segment is told with an accept button (an announcement, resumable the same way);
+the resident's tap reaches the ledger through the bot.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func, select, update
+
+from admin_cli import announce, line_messages
+from admin_cli.models import GrantRun
+from admin_cli.sender import Sender
+from app import Machi
+from ledger.clock import fmt_jst, jst_date, utcnow
+from ledger.errors import NotFound, OutsideWindow
+from ledger.models import Entry, GrantProgram, MoneyType, Resident, Segment
+from ledger.queries import last_valid_day
+from ledger.segments import segment_query
+from ledger.services.grants import award_many
+
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class GrantPlan:
+    code: str
+    name: str
+    mode: str
+    amount: int
+    money_type: str
+    eligible: int      # residents the segment selects now
+    already: int       # of those, who already received it
+    to_award: int      # who a run would credit (before the budget)
+    budget_cap: int | None
+    spent: int
+    fits_budget: int   # of `to_award`, how many the remaining budget covers
+    open_now: bool
+    window: str
+
+    @property
+    def total(self) -> int:
+        return min(self.to_award, self.fits_budget) * self.amount
+
+
+@dataclass(frozen=True)
+class GrantRunReport:
+    run_id: int
+    awarded: int
+    total: int
+    refused: dict[str, int]
+    budget_exhausted: bool
+    resumed_from: int | None  # an earlier run of this program that had stopped half-way
+
+
+def _program(s, code: str) -> GrantProgram:
+    prog = s.execute(select(GrantProgram).where(GrantProgram.code == code)).scalar()
+    if prog is None:
+        raise NotFound(f"給付事業「{code}」はありません。`machi grant list` で確かめてください。")
+    return prog
+
+
+def _criteria(s, prog: GrantProgram) -> dict:
+    if prog.segment_id is None:
+        return {}
+    return s.execute(select(Segment.criteria).where(Segment.id == prog.segment_id)).scalar() or {}
+
+
+def _candidates(code: str, criteria: dict, today: date):
+    received = select(Entry.resident_id).where(Entry.ref == f"grant:{code}", Entry.resident_id.is_not(None))
+    return segment_query(criteria, today).where(Resident.id.not_in(received))
+
+
+def _window_text(prog: GrantProgram) -> str:
+    if not prog.starts_at and not prog.ends_at:
+        return "期間の定めなし"
+    return f"{fmt_jst(prog.starts_at) or '—'} 〜 {fmt_jst(prog.ends_at) or '—'}"
+
+
+def plan(db, code: str, now: datetime | None = None) -> GrantPlan:
+    """What a run would do now, without doing it (the dry run)."""
+    now = now or utcnow()
+    today = jst_date(now)
+    with db.session() as s:
+        prog = _program(s, code)
+        criteria = _criteria(s, prog)
+        conn = s.connection()
+        eligible = conn.execute(select(func.count()).select_from(
+            segment_query(criteria, today).order_by(None).subquery())).scalar_one()
+        to_award = conn.execute(select(func.count()).select_from(
+            _candidates(code, criteria, today).order_by(None).subquery())).scalar_one()
+        spent = conn.execute(select(func.coalesce(func.sum(Entry.amount), 0))
+                             .where(Entry.ref == f"grant:{code}")).scalar_one()
+        mt = s.get(MoneyType, prog.money_type_id)
+        fits = to_award if prog.budget_cap is None else max(0, (prog.budget_cap - spent) // prog.amount)
+        open_now = not ((prog.starts_at and now < prog.starts_at) or (prog.ends_at and now >= prog.ends_at))
+        return GrantPlan(prog.code, prog.name, prog.mode, prog.amount, mt.code, eligible, eligible - to_award,
+                         to_award, prog.budget_cap, int(spent), min(fits, to_award), bool(open_now) and prog.active,
+                         _window_text(prog))
+
+
+def run_push(core: Machi, code: str, *, actor: str, batch: int = BATCH,
+             on_total: Callable[[int], None] | None = None,
+             on_progress: Callable[[int], None] | None = None) -> GrantRunReport:
+    """Credit everyone eligible who has not received it; stop when the budget runs out."""
+    db = core.db
+    p = plan(db, code, core.uow.clock())
+    if p.mode != "push":
+        raise OutsideWindow(f"「{p.name}」は申請型です。`machi grant run` は受け取りボタン付きのお知らせを送ります。")
+    if not p.open_now:
+        raise OutsideWindow(f"「{p.name}」は受付期間外か停止中です（{p.window}）。")
+    with db.write() as s:
+        stale = s.execute(select(GrantRun.id).where(GrantRun.program_code == code, GrantRun.status == "running")
+                          .order_by(GrantRun.id.desc())).scalars().first()
+        s.execute(update(GrantRun).where(GrantRun.program_code == code, GrantRun.status == "running")
+                  .values(status="interrupted"))
+        run = GrantRun(program_code=code, status="running", candidates=p.to_award, already=p.already, actor=actor)
+        s.add(run)
+        s.flush()
+        run_id = run.id
+    if on_total:
+        on_total(p.to_award)
+    today = jst_date(core.uow.clock())
+    with db.session() as s:
+        criteria = _criteria(s, _program(s, code))
+    awarded = total = 0
+    refused: dict[str, int] = {}
+    exhausted = False
+    last_id = 0
+    try:
+        while not exhausted:
+            with db.session() as s:
+                ids = list(s.execute(_candidates(code, criteria, today).where(Resident.id > last_id)
+                                     .limit(batch)).scalars())
+            if not ids:
+                break
+            last_id = ids[-1]
+            res = award_many(core.uow, program_code=code, resident_ids=ids, actor=actor)
+            awarded += len(res.awarded)
+            total += sum(r.amount for r in res.awarded)
+            for err in res.refused.values():
+                refused[err.code] = refused.get(err.code, 0) + 1
+            exhausted = res.budget_exhausted
+            with db.write() as s:
+                s.execute(update(GrantRun).where(GrantRun.id == run_id).values(
+                    awarded=GrantRun.awarded + len(res.awarded), total=GrantRun.total + sum(r.amount for r in res.awarded),
+                    refused=GrantRun.refused + len(res.refused)))
+            if on_progress:
+                on_progress(len(ids))
+    except BaseException:
+        with db.write() as s:
+            s.execute(update(GrantRun).where(GrantRun.id == run_id).values(status="failed", finished_at=utcnow()))
+        raise
+    with db.write() as s:
+        s.execute(update(GrantRun).where(GrantRun.id == run_id).values(
+            status="budget" if exhausted else "done", finished_at=utcnow()))
+    return GrantRunReport(run_id, awarded, total, refused, exhausted, stale)
+
+
+def announce_claim(core: Machi, sender: Sender, code: str, *, actor: str, again: bool = False,
+                   on_total: Callable[[int], None] | None = None,
+                   on_chunk: Callable[[int], None] | None = None) -> announce.DeliveryReport:
+    """Tell the segment (who has not yet received it) with a 受け取る button; resumable like any announcement."""
+    now = core.uow.clock()
+    with core.db.session() as s:
+        prog = _program(s, code)
+        if prog.mode != "claim":
+            raise OutsideWindow(f"「{prog.name}」はプッシュ型です（申請なしで入金します）。")
+        if not prog.active or (prog.ends_at and now >= prog.ends_at):
+            raise OutsideWindow(f"「{prog.name}」は受付を終えています。")
+        criteria = _criteria(s, prog)
+        ends_on = last_valid_day(prog.ends_at) if prog.ends_at else None
+        message = line_messages.grant_claim(prog.code, prog.name, prog.amount, ends_on)
+        name, segment_id = prog.name, prog.segment_id
+    ref = f"grant_claim:{code}" + (f":{now:%Y%m%d%H%M%S}" if again else "")
+    ann_id = announce.create(core.db, title=f"{name}のご案内", messages=line_messages.check([message]),
+                             criteria=criteria, segment_id=segment_id, kind="grant_claim", ref=ref,
+                             exclude_grant=code, actor=actor, now=now)
+    return announce.deliver(core.db, sender, ann_id, on_total=on_total, on_chunk=on_chunk)

@@ -1,0 +1,96 @@
+"""The LINE messages staff commands send, as plain LINE JSON (text or Flex), checked against LINE's
+official OpenAPI spec before anything is stored or sent."""
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ledger.errors import InvalidInput
+from simulator import openapi_check
+
+MAX_MESSAGES = 5
+MAX_TEXT = 5000
+
+
+def text(body: str) -> dict[str, Any]:
+    return {"type": "text", "text": body}
+
+
+def check(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Refuse what LINE would refuse, before it is stored: 1–5 messages, each valid per the spec."""
+    if not isinstance(messages, list) or not 1 <= len(messages) <= MAX_MESSAGES:
+        raise InvalidInput(f"メッセージは1〜{MAX_MESSAGES}件です。")
+    for m in messages:
+        if not isinstance(m, dict):
+            raise InvalidInput("メッセージの形式が正しくありません（LINEのメッセージオブジェクトのJSON）。")
+        if m.get("type") == "text" and not str(m.get("text", "")).strip():
+            raise InvalidInput("本文が空です。")
+    try:
+        problems = openapi_check.validate_messages(messages)
+    except openapi_check.SpecNotFound:
+        problems = []  # without the spec the SDK's own models still check at send time
+    if problems:
+        raise InvalidInput("LINEが受け付けない形式です: " + "; ".join(problems[:3]))
+    return messages
+
+
+def from_flex_file(path: Path, alt_text: str) -> dict[str, Any]:
+    """A Flex message from a JSON file holding either a whole message or just its bubble/carousel."""
+    try:
+        body = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InvalidInput(f"Flexメッセージのファイル「{path}」を読めません（JSONではありません）。") from exc
+    if isinstance(body, dict) and body.get("type") == "flex":
+        return body
+    if not alt_text.strip():
+        raise InvalidInput("Flexメッセージには通知に出る代替テキスト（--alt-text）が必要です。")
+    return {"type": "flex", "altText": alt_text[:1500], "contents": body}
+
+
+def grant_claim(program_code: str, name: str, amount: int, ends_on: date | None) -> dict[str, Any]:
+    """給付金のご案内 with a 受け取る button; the bot handles the postback and calls the ledger."""
+    rows: list[dict[str, Any]] = [
+        {"type": "text", "text": "給付金のご案内", "size": "sm", "color": "#0B3D91", "weight": "bold"},
+        {"type": "text", "text": name, "size": "xl", "weight": "bold", "wrap": True},
+        {"type": "text", "text": f"{amount:,}円分", "size": "xxl", "weight": "bold", "color": "#111111"},
+        {"type": "text", "text": "下のボタンを押すと、まちウォレットに入ります。", "size": "md", "wrap": True},
+    ]
+    if ends_on:
+        rows.append({"type": "text", "text": f"受付は {ends_on:%Y年%-m月%-d日} まで", "size": "md", "color": "#B00020",
+                     "wrap": True})
+    return {
+        "type": "flex",
+        "altText": f"{name}（{amount:,}円分）のご案内です。受け取るボタンを押してください。",
+        "contents": {
+            "type": "bubble",
+            "body": {"type": "box", "layout": "vertical", "spacing": "md", "contents": rows},
+            "footer": {"type": "box", "layout": "vertical", "contents": [{
+                "type": "button", "style": "primary", "height": "md",
+                "action": {"type": "postback", "label": "受け取る",
+                           "data": f"action=grant_claim&program={program_code}", "displayText": "受け取る"},
+            }]},
+        },
+    }
+
+
+def expiry_reminder(items: list[tuple[str, int]], due: date, days_left: int, language: str = "ja") -> dict[str, Any]:
+    """One message naming every money type that ends on `due` and how much of it."""
+    if language == "en":
+        listed = "\n".join(f"・{name}: {amount:,} yen" for name, amount in items)
+        return text(f"Machi Wallet: this ends on {due:%Y-%m-%d} ({days_left} days left).\n{listed}\n"
+                    "Please use it at shops in town before then.")
+    listed = "\n".join(f"・{name} {amount:,}円" for name, amount in items)
+    return text(f"【まちウォレット】有効期限のお知らせ\n{due:%Y年%-m月%-d日}で使えなくなる残高があります（あと{days_left}日）。\n"
+                f"{listed}\nお早めに町内のお店でお使いください。")
+
+
+def lottery_won(offer_name: str, sets: int, until: date) -> dict[str, Any]:
+    return text(f"【当選のお知らせ】{offer_name}の抽選に当選しました（{sets}セット）。\n"
+                f"{until:%Y年%-m月%-d日}までに、役場・商工会の窓口またはLINEでご購入ください。")
+
+
+def lottery_lost(offer_name: str) -> dict[str, Any]:
+    return text(f"【抽選結果のお知らせ】{offer_name}の抽選は、残念ながら落選となりました。"
+                "たくさんのお申し込みをありがとうございました。")
