@@ -19,7 +19,13 @@ def ledger(args: argparse.Namespace) -> list[dict]:
     return out
 
 
-SUITES = {"ledger": ledger}
+def liff(args: argparse.Namespace) -> list[dict]:
+    from bench import liff_api  # noqa: PLC0415
+
+    return [liff_api.run(seconds=args.seconds)]
+
+
+SUITES = {"ledger": ledger, "liff": liff}
 
 
 def main() -> None:
