@@ -41,6 +41,7 @@ def _register() -> None:
         payouts_cmds,
         reports_cmds,
         residents_cmds,
+        richmenu_cmds,
         sales_cmds,
         segments_cmds,
         server_cmds,
