@@ -1,0 +1,107 @@
+"""The ledger's domain events reach the people they concern as LINE pushes, through the fake LINE
+server (every payload checked against the OpenAPI spec and the SDK's models after each test):
+receipts to the payer and the shop's staff, grant notices, expiry reminders, refunds, grant offers."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from ledger.clock import today_jst
+from ledger.events import DomainEvent, LotsExpiringSoon, PaymentCompleted
+from ledger.models import Merchant, Resident
+from ledger.services import grants, payments
+from tests.bot.conftest import BAKER, CLERK, EMILY, HANAKO, ISAMU, KENTA, actions, texts
+
+
+def resident_id(machi, line_user_id: str) -> int:
+    with machi.db.session() as s:
+        return s.execute(select(Resident.id).where(Resident.line_user_id == line_user_id)).scalar_one()
+
+
+def shop_id(machi, code: str) -> int:
+    with machi.db.session() as s:
+        return s.execute(select(Merchant.id).where(Merchant.code == code)).scalar_one()
+
+
+def words(line, user: str) -> str:
+    return "\n".join(texts(line.store.messages_to(user)))
+
+
+@pytest.fixture
+def published(machi) -> list[DomainEvent]:
+    seen: list[DomainEvent] = []
+    machi.bus.subscribe(PaymentCompleted, seen.append)
+    return seen
+
+
+def test_a_payment_sends_a_receipt_to_the_payer_and_every_staff_member(bot, machi, line, published):
+    payments.pay(machi.uow, resident_id=resident_id(machi, HANAKO), amount=1200, merchant_code="M001",
+                 channel="mpm", idempotency_key="t-receipt-1")
+    payer = words(line, HANAKO)
+    assert "お支払いが完了しました" in payer and "1,200円" in payer and "こむぎベーカリー" in payer
+    shop = words(line, BAKER)
+    assert "お支払いを受け付けました" in shop and "1,200円" in shop and "QRコード（お店のQR）" in shop
+    assert line.store.messages_to(CLERK) == []  # another shop's clerk hears nothing
+    pushes = line.store.requests_to("/v2/bot/message/push")
+    assert len(pushes) == 2 and all(r.headers.get("X-Line-Retry-Key") for r in pushes)
+    # the same event told again (a retried publish) reaches nobody twice
+    bot.notifier.payment(published[0], None)
+    assert len(line.store.deliveries_to(HANAKO)) == 1 and len(line.store.deliveries_to(BAKER)) == 1
+
+
+def test_receipts_speak_the_residents_language(machi, line):
+    payments.pay(machi.uow, resident_id=resident_id(machi, EMILY), amount=500, merchant_code="M002",
+                 channel="cpm", idempotency_key="t-receipt-en")
+    assert "Payment complete" in words(line, EMILY)
+    assert "お支払いを受け付けました" in words(line, CLERK)
+
+
+def test_a_resident_who_blocked_the_account_gets_no_receipt_but_the_shop_does(phone, machi, line):
+    phone(HANAKO).unfollow()
+    payments.pay(machi.uow, resident_id=resident_id(machi, HANAKO), amount=300, merchant_code="M001",
+                 channel="mpm", idempotency_key="t-receipt-blocked")
+    assert line.store.messages_to(HANAKO) == []
+    assert "300円" in words(line, BAKER)
+
+
+def test_a_refund_is_told_to_both_sides(machi, line):
+    paid = payments.pay(machi.uow, resident_id=resident_id(machi, HANAKO), amount=800, merchant_code="M001",
+                        channel="mpm", idempotency_key="t-refund-pay")
+    payments.refund(machi.uow, payment_entry_id=paid.entry_id, merchant_id=shop_id(machi, "M001"),
+                    idempotency_key="t-refund")
+    assert "返金されました" in words(line, HANAKO) and "返金しました" in words(line, BAKER)
+
+
+def test_a_grant_awarded_by_staff_is_announced_with_a_balance_button(machi, line):
+    grants.award(machi.uow, program_code="HEAT2026", resident_id=resident_id(machi, ISAMU), actor="staff")
+    said = words(line, ISAMU)
+    assert "給付金が届きました" in said and "10,000円" in said and "冬の暮らし応援券" in said
+    assert "残高を見る" in [a.get("label") for a in actions(line.store.messages_to(ISAMU))]
+
+
+def test_an_expiry_reminder_says_how_much_until_when_with_the_way_to_use_it(machi, line):
+    soon = today_jst() + timedelta(days=7)
+    machi.bus.publish([LotsExpiringSoon(resident_id(machi, ISAMU), "VOL", 500, soon, 7),
+                       LotsExpiringSoon(resident_id(machi, HANAKO), "PREM", 3000, soon, 7)])
+    points = words(line, ISAMU)
+    assert "まもなく有効期限です" in points and "500ポイント" in points and "あと7日" in points
+    assert "商品券に交換" in [a.get("label") for a in actions(line.store.messages_to(ISAMU))]
+    money = line.store.messages_to(HANAKO)
+    assert "3,000円" in "\n".join(texts(money))
+    assert any(a["type"] == "uri" and "liff.line.me" in a["uri"] for a in actions(money))
+    # the scheduler running twice on one day does not remind twice
+    machi.bus.publish([LotsExpiringSoon(resident_id(machi, ISAMU), "VOL", 500, soon, 7)])
+    assert len(line.store.deliveries_to(ISAMU)) == 1
+
+
+def test_a_claim_type_grant_is_offered_once_to_those_eligible(bot, line):
+    told = bot.notifier.offer_grant("HEAT2026")
+    assert told >= 1
+    assert "受け取る" in [a.get("label") for a in actions(line.store.messages_to(ISAMU))]
+    assert line.store.messages_to(HANAKO) == [] and line.store.messages_to(KENTA) == []  # 34 / not registered
+    assert all(len(r.json["to"]) <= 500 for r in line.store.requests_to("/v2/bot/message/multicast"))
+    assert bot.notifier.offer_grant("HEAT2026") == 0  # run again: nobody is told twice
+    with pytest.raises(ValueError):
+        bot.notifier.offer_grant("BIRTH2026")  # push-type: credited, not offered
