@@ -25,6 +25,7 @@ from ledger.models import Entry, Resident
 from ledger.segments import segment_query, validate_criteria
 
 CHUNK = 500
+NOTICE_KINDS = ("grant_notice",)
 
 
 class DeliveryFailed(LedgerError):
@@ -95,6 +96,8 @@ def _prepare(db: Database, ann_id: int, now: datetime) -> None:
                          .limit(1)).first():
                 return
             ann = s.get(Announcement, ann_id)
+            if ann.kind in NOTICE_KINDS:
+                return  # its recipients are appended as they become known (append_recipients), never a segment
             aud = audience(s.connection(), ann.criteria or {}, jst_date(now), exclude_grant=ann.exclude_grant)
             rows = [{"announcement_id": ann_id, "chunk_index": i, "recipients": aud.user_ids[start:start + CHUNK],
                      "retry_key": f"announce:{ann_id}:{i}", "status": "pending"}
@@ -115,9 +118,15 @@ def deliver(db: Database, sender: Sender, ann_id: int, *, on_chunk: Callable[[in
             raise NotFound(f"お知らせ {ann_id} はありません。")
         if ann.status == "cancelled":
             raise NotAllowed(f"お知らせ {ann_id} は取り消されています。")
-        messages = ann.messages
     _prepare(db, ann_id, utcnow())
+    return send_pending(db, sender, ann_id, on_chunk=on_chunk, on_total=on_total)
+
+
+def send_pending(db: Database, sender: Sender, ann_id: int, *, on_chunk: Callable[[int], None] | None = None,
+                 on_total: Callable[[int], None] | None = None, finish: bool = True) -> DeliveryReport:
+    """Multicast every chunk not yet marked sent, each with its own retry key, marking it after LINE accepted."""
     with db.session() as s:
+        messages = s.get(Announcement, ann_id).messages
         chunks = s.execute(select(AnnouncementChunk.id, AnnouncementChunk.chunk_index, AnnouncementChunk.status)
                            .where(AnnouncementChunk.announcement_id == ann_id)
                            .order_by(AnnouncementChunk.chunk_index)).all()
@@ -145,9 +154,41 @@ def deliver(db: Database, sender: Sender, ann_id: int, *, on_chunk: Callable[[in
             on_chunk(1)
     with db.write() as s:
         ann = s.get(Announcement, ann_id)
-        ann.status, ann.finished_at, ann.error = "sent", ann.finished_at or utcnow(), ""
-        return DeliveryReport(ann_id, "sent", ann.recipients, ann.skipped, len(chunks), sent_now,
+        if finish:
+            ann.status, ann.finished_at, ann.error = "sent", ann.finished_at or utcnow(), ""
+        return DeliveryReport(ann_id, ann.status, ann.recipients, ann.skipped, len(chunks), sent_now,
                               len(chunks) - len(pending))
+
+
+def covered(db: Database, ann_id: int) -> set[str]:
+    """Every LINE user id already written into a chunk of this announcement (sent or about to be)."""
+    with db.session() as s:
+        return {u for rec in s.execute(select(AnnouncementChunk.recipients)
+                                       .where(AnnouncementChunk.announcement_id == ann_id)).scalars() for u in rec}
+
+
+def append_recipients(db: Database, ann_id: int, user_ids: list[str], *, skipped: int = 0) -> int:
+    """Add recipients to an open announcement as new chunks (≤500, each with its own retry key).
+
+    Used where recipients become known over time (the notice of a push-type grant, batch after batch):
+    the chunk is written before it is sent, so a crash leaves it pending, never lost. Returns chunks added.
+    """
+    with db.write() as s:
+        last = s.execute(select(func.max(AnnouncementChunk.chunk_index))
+                         .where(AnnouncementChunk.announcement_id == ann_id)).scalar()
+        start = -1 if last is None else last
+        rows = [{"announcement_id": ann_id, "chunk_index": start + 1 + n, "recipients": user_ids[i:i + CHUNK],
+                 "retry_key": f"announce:{ann_id}:{start + 1 + n}", "status": "pending"}
+                for n, i in enumerate(range(0, len(user_ids), CHUNK))]
+        if rows:
+            s.execute(insert(AnnouncementChunk), rows)
+        ann = s.get(Announcement, ann_id)
+        ann.recipients = (ann.recipients or 0) + len(user_ids)
+        ann.skipped = (ann.skipped or 0) + skipped
+        if rows and ann.status in ("draft", "scheduled", "sent"):
+            ann.status = "sending"
+        ann.started_at = ann.started_at or utcnow()
+        return len(rows)
 
 
 def due(db: Database, now: datetime | None = None) -> list[int]:

@@ -2,8 +2,11 @@
 
 Push-type (プッシュ型): every eligible resident who has not yet received it is credited, 500 per
 transaction through `ledger.services.grants.award_many`, whose idempotency key (program, resident)
-makes a crashed run safe to run again: it simply finishes who is left. The ledger publishes
-MoneyIssued for each credit; the LINE adapter turns those into the notice.
+makes a crashed run safe to run again: it simply finishes who is left. The notice is the same for
+everyone, so it goes out as an announcement (one per language) whose chunks are appended batch by
+batch right after the credit and multicast with their own retry keys. A re-run first appends whoever
+was credited but never written into a chunk (a crash between the two), then sends what is pending:
+nobody credited is left untold, nobody is told twice.
 Claim-type (申請型): the segment is told with an accept button (an announcement, resumable the same way);
 the resident's tap reaches the ledger through the bot.
 """
@@ -16,7 +19,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select, update
 
 from admin_cli import announce, line_messages
-from admin_cli.models import GrantRun
+from admin_cli.models import AnnouncementChunk, GrantRun
 from admin_cli.sender import Sender
 from app import Machi
 from ledger.clock import fmt_jst, jst_date, utcnow
@@ -58,6 +61,8 @@ class GrantRunReport:
     refused: dict[str, int]
     budget_exhausted: bool
     resumed_from: int | None  # an earlier run of this program that had stopped half-way
+    notified: int = 0         # residents the notice was sent to in this run
+    notice_failed: bool = False  # LINE did not take every notice; a re-run sends the rest
 
 
 def _program(s, code: str) -> GrantProgram:
@@ -106,10 +111,71 @@ def plan(db, code: str, now: datetime | None = None) -> GrantPlan:
                          _window_text(prog))
 
 
-def run_push(core: Machi, code: str, *, actor: str, batch: int = BATCH,
+class _Notices:
+    """The notice of a push-type grant, written down per batch and multicast, crash-safe (see above)."""
+
+    def __init__(self, core: Machi, code: str, actor: str) -> None:
+        self.db, self.code = core.db, code
+        with self.db.session() as s:
+            prog = _program(s, code)
+            mt = s.get(MoneyType, prog.money_type_id)
+            names = {"ja": prog.name, "en": prog.name_en or prog.name}
+            money = {"ja": mt.name, "en": mt.name_en or mt.name}
+            if mt.valid_until:
+                valid = {"ja": f"有効期限 {mt.valid_until:%Y年%-m月%-d日}まで", "en": f"Valid until {mt.valid_until:%Y-%m-%d}"}
+            elif mt.validity_days:
+                valid = {"ja": f"受け取った日から{mt.validity_days}日間使えます",
+                         "en": f"Valid for {mt.validity_days} days from today"}
+            else:
+                valid = {"ja": "", "en": ""}
+        self.ann: dict[str, int] = {}
+        for lang in ("ja", "en"):
+            msg = line_messages.grant_issued(names[lang], prog.amount, money[lang], valid[lang], lang)
+            self.ann[lang] = announce.create(self.db, title=f"{prog.name}の入金のお知らせ（{lang}）",
+                                             messages=line_messages.check([msg]), criteria={},
+                                             kind="grant_notice", ref=f"grant_notice:{code}:{lang}", actor=actor)
+
+    def add(self, resident_ids: list[int], *, catch_up: bool = False) -> None:
+        """Write the notice for these credited residents into new chunks (reachable ones; others counted)."""
+        if not resident_ids:
+            return
+        by_lang: dict[str, list[str]] = {"ja": [], "en": []}
+        unreachable = 0
+        done = (announce.covered(self.db, self.ann["ja"]) | announce.covered(self.db, self.ann["en"])) if catch_up else set()
+        with self.db.session() as s:
+            for i in range(0, len(resident_ids), 1000):
+                rows = s.execute(select(Resident.line_user_id, Resident.language, Resident.reachable, Resident.status)
+                                 .where(Resident.id.in_(resident_ids[i:i + 1000])).order_by(Resident.id)).all()
+                for uid, lang, reachable, status in rows:
+                    if not uid or not reachable or status != "active":
+                        unreachable += 1
+                    elif uid not in done:
+                        by_lang["en" if lang == "en" else "ja"].append(uid)
+        for lang, ids in by_lang.items():
+            if ids or (lang == "ja" and unreachable and not catch_up):
+                announce.append_recipients(self.db, self.ann[lang], ids,
+                                           skipped=0 if catch_up or lang != "ja" else unreachable)
+
+    def catch_up(self) -> None:
+        """Who an interrupted run credited but never wrote a notice for."""
+        with self.db.session() as s:
+            ids = list(s.execute(select(Entry.resident_id).where(Entry.ref == f"grant:{self.code}",
+                                                                  Entry.resident_id.is_not(None))
+                                 .order_by(Entry.resident_id)).scalars())
+        self.add(ids, catch_up=True)
+
+    def send(self, sender: Sender, *, finish: bool = False) -> int:
+        sent = 0
+        for ann_id in self.ann.values():
+            rep = announce.send_pending(self.db, sender, ann_id, finish=finish)
+            sent += rep.sent_now
+        return sent
+
+
+def run_push(core: Machi, code: str, *, actor: str, sender: Sender | None = None, batch: int = BATCH,
              on_total: Callable[[int], None] | None = None,
              on_progress: Callable[[int], None] | None = None) -> GrantRunReport:
-    """Credit everyone eligible who has not received it; stop when the budget runs out."""
+    """Credit everyone eligible who has not received it, with the notice; stop when the budget runs out."""
     db = core.db
     p = plan(db, code, core.uow.clock())
     if p.mode != "push":
@@ -130,6 +196,22 @@ def run_push(core: Machi, code: str, *, actor: str, batch: int = BATCH,
     today = jst_date(core.uow.clock())
     with db.session() as s:
         criteria = _criteria(s, _program(s, code))
+    notices = _Notices(core, code, actor) if sender is not None else None
+    notice_failed = False
+    chunks_sent = 0
+
+    def tell() -> None:
+        nonlocal notice_failed, chunks_sent
+        if notices is None or notice_failed:
+            return
+        try:
+            chunks_sent += notices.send(sender)
+        except announce.DeliveryFailed:
+            notice_failed = True  # credits go on; the pending chunks wait for the re-run
+
+    if notices is not None:
+        notices.catch_up()
+        tell()
     awarded = total = 0
     refused: dict[str, int] = {}
     exhausted = False
@@ -143,6 +225,9 @@ def run_push(core: Machi, code: str, *, actor: str, batch: int = BATCH,
                 break
             last_id = ids[-1]
             res = award_many(core.uow, program_code=code, resident_ids=ids, actor=actor)
+            if notices is not None:
+                notices.add([r.resident_id for r in res.awarded if not r.replayed])
+                tell()
             awarded += len(res.awarded)
             total += sum(r.amount for r in res.awarded)
             for err in res.refused.values():
@@ -154,6 +239,11 @@ def run_push(core: Machi, code: str, *, actor: str, batch: int = BATCH,
                     refused=GrantRun.refused + len(res.refused)))
             if on_progress:
                 on_progress(len(ids))
+        if notices is not None and not notice_failed:
+            try:
+                chunks_sent += notices.send(sender, finish=True)
+            except announce.DeliveryFailed:
+                notice_failed = True
     except BaseException:
         with db.write() as s:
             s.execute(update(GrantRun).where(GrantRun.id == run_id).values(status="failed", finished_at=utcnow()))
@@ -161,7 +251,13 @@ def run_push(core: Machi, code: str, *, actor: str, batch: int = BATCH,
     with db.write() as s:
         s.execute(update(GrantRun).where(GrantRun.id == run_id).values(
             status="budget" if exhausted else "done", finished_at=utcnow()))
-    return GrantRunReport(run_id, awarded, total, refused, exhausted, stale)
+    notified = 0
+    if notices is not None:
+        with db.session() as s:
+            notified = sum(len(r) for r in s.execute(
+                select(AnnouncementChunk.recipients).where(AnnouncementChunk.announcement_id.in_(list(notices.ann.values())),
+                                                           AnnouncementChunk.status == "sent")).scalars())
+    return GrantRunReport(run_id, awarded, total, refused, exhausted, stale, notified, notice_failed)
 
 
 def announce_claim(core: Machi, sender: Sender, code: str, *, actor: str, again: bool = False,

@@ -141,7 +141,7 @@ def run(ctx: CliContext, code: str, again: bool, dry_run: bool) -> None:
     if p.mode == "push":
         bar = progress(ctx, None, f"給付 {code}")
         try:
-            rep = grant_run.run_push(core, code, actor=ctx.actor, on_total=lambda n: setattr(bar, "total", n),
+            rep = grant_run.run_push(core, code, actor=ctx.actor, sender=ctx.sender(), on_total=lambda n: setattr(bar, "total", n),
                                      on_progress=bar.update)
         finally:
             bar.close()
@@ -156,8 +156,15 @@ def run(ctx: CliContext, code: str, again: bool, dry_run: bool) -> None:
             lines.append("入金できなかった方: " + "、".join(f"{k} {v}人" for k, v in rep.refused.items()))
         if rep.budget_exhausted:
             lines.append("予算の上限に達したため、途中で終了しました。")
+        lines.append(f"入金のお知らせ（LINE）: これまでに {rep.notified:,} 人へ送信済み。")
+        if rep.notice_failed:
+            lines.append(f"LINEへの送信が一部できませんでした。入金は済んでいます。`machi grant run {code}` をもう一度実行すると、"
+                         "残りのお知らせだけを送ります。")
         emit(ctx, {"run_id": rep.run_id, "awarded": rep.awarded, "total": rep.total, "refused": rep.refused,
-                   "budget_exhausted": rep.budget_exhausted, "already": p.already}, lines)
+                   "budget_exhausted": rep.budget_exhausted, "already": p.already, "notified": rep.notified,
+                   "notice_failed": rep.notice_failed}, lines)
+        if rep.notice_failed:
+            raise SystemExit(1)
         return
     bar = progress(ctx, None, f"ご案内 {code}")
     try:

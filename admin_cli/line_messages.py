@@ -94,3 +94,32 @@ def lottery_won(offer_name: str, sets: int, until: date) -> dict[str, Any]:
 def lottery_lost(offer_name: str) -> dict[str, Any]:
     return text(f"【抽選結果のお知らせ】{offer_name}の抽選は、残念ながら落選となりました。"
                 "たくさんのお申し込みをありがとうございました。")
+
+
+def grant_issued(program_name: str, amount: int, money_name: str, valid_text: str,
+                 language: str = "ja") -> dict[str, Any]:
+    """The notice of a push-type grant: the same for every recipient, so it goes out by multicast."""
+    en = language == "en"
+    title = "A benefit has arrived" if en else "給付金が届きました"
+    shown = f"{amount:,} yen" if en else f"{amount:,}円"
+    rows: list[dict[str, Any]] = [
+        {"type": "text", "text": title, "size": "sm", "color": "#0B3D91", "weight": "bold"},
+        {"type": "text", "text": program_name, "size": "xl", "weight": "bold", "wrap": True},
+        {"type": "text", "text": shown, "size": "xxl", "weight": "bold", "color": "#111111"},
+        {"type": "text", "text": f"{'Kind' if en else '種類'}: {money_name}", "size": "md", "wrap": True},
+    ]
+    if valid_text:
+        rows.append({"type": "text", "text": valid_text, "size": "md", "color": "#B00020", "wrap": True})
+    label = "See balance" if en else "残高を見る"
+    return {
+        "type": "flex",
+        "altText": f"{title}: {program_name} {shown}",
+        "contents": {
+            "type": "bubble",
+            "body": {"type": "box", "layout": "vertical", "spacing": "md", "contents": rows},
+            "footer": {"type": "box", "layout": "vertical", "contents": [{
+                "type": "button", "style": "primary", "height": "md",
+                "action": {"type": "postback", "label": label, "data": "flow=balance", "displayText": label},
+            }]},
+        },
+    }

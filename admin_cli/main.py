@@ -43,6 +43,7 @@ def _register() -> None:
         residents_cmds,
         richmenu_cmds,
         sales_cmds,
+        scheduler_cmds,
         segments_cmds,
         server_cmds,
     )
