@@ -13,7 +13,8 @@ import qrcode
 import qrcode.image.svg
 from flask import Blueprint, Response, current_app, jsonify, render_template, request
 
-from simulator.personas import DEFAULT_LEFT, DEFAULT_RIGHT
+from simulator import office
+from simulator.personas import DEFAULT_LEFT, DEFAULT_RIGHT, KNOWN
 from simulator.service import KEY, Simulator, SimulatorError
 
 bp = Blueprint("simulator", __name__, url_prefix="/simulator", template_folder="templates",
@@ -126,6 +127,26 @@ def violations() -> Response:
 @bp.get("/api/requests")
 def requests_log() -> Response:
     return jsonify(sim().requests(_int(request.args.get("after"))))
+
+
+@bp.get("/api/office")
+def office_overview() -> Response:
+    """The staff persona's counter: residents on LINE and the push-type grants."""
+    return jsonify(office.overview(sim().machi.db, [p.user_id for p in KNOWN]))
+
+
+@bp.post("/api/office")
+def office_act() -> Response:
+    """One counter job: {"action": verify|birth|grant, "resident_id": n, "program": code}."""
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise SimulatorError("JSON の本文が必要です。")
+    try:
+        done = office.act(sim().machi, str(body.get("action", "")), body.get("resident_id"),
+                          str(body.get("program", "")))
+    except office.OfficeError as exc:
+        raise SimulatorError(str(exc)) from exc
+    return jsonify(message=done.message, resident=done.resident)
 
 
 @bp.get("/api/qr.svg")

@@ -90,6 +90,10 @@
     this.q(".back").addEventListener("click", function () { self.closeLiff(); });
     this.q(".liff-close").addEventListener("click", function () { self.closeLiff(); });
     this.q(".liff-frame").addEventListener("load", function () { self.frameLoaded(); });
+    this.q(".office-resident").addEventListener("change", function () { self.officeFacts(); });
+    this.q(".office-verify").addEventListener("click", function () { self.officeAct("verify"); });
+    this.q(".office-birth").addEventListener("click", function () { self.officeAct("birth"); });
+    this.q(".office-grant").addEventListener("click", function () { self.officeAct("grant"); });
   };
 
   Phone.prototype.fillSelect = function () {
@@ -125,6 +129,53 @@
 
   Phone.prototype.isCard = function () { return /^card:/.test(this.userId || ""); };
 
+  Phone.prototype.isOffice = function () { return this.persona().role === "staff"; };
+
+  /* ---------------------------------------------------------------- the town office's counter (staff) */
+
+  var VERIFICATION = { unverified: "本人確認まだ", counter: "本人確認済み（窓口）", mynumber: "本人確認済み（マイナンバーカード）" };
+
+  Phone.prototype.loadOffice = function () {
+    var self = this;
+    return api("GET", "/simulator/api/office").then(function (data) {
+      var sel = self.q(".office-resident"), keep = sel.value;
+      sel.innerHTML = "";
+      self.officeRows = {};
+      data.residents.forEach(function (r) {
+        self.officeRows[r.id] = r;
+        var o = el("option", null, r.name + "（" + r.district + "）");
+        o.value = String(r.id);
+        sel.appendChild(o);
+      });
+      if (keep && self.officeRows[keep]) { sel.value = keep; }
+      var prog = self.q(".office-program"), keepProg = prog.value;
+      prog.innerHTML = "";
+      data.programs.forEach(function (g) {
+        var o = el("option", null, g.name + " " + g.amount.toLocaleString("ja-JP") + "円");
+        o.value = g.code;
+        prog.appendChild(o);
+      });
+      if (keepProg) { prog.value = keepProg; }
+      self.officeFacts();
+    }).catch(function (err) { self.q(".office-result").textContent = err.message; });
+  };
+
+  Phone.prototype.officeFacts = function () {
+    var r = (this.officeRows || {})[this.q(".office-resident").value];
+    this.q(".office-facts").textContent = r ? (VERIFICATION[r.verification] || r.verification) + "・子ども "
+      + r.children + " 人" + (r.line_user_id ? "・LINE 登録あり" : "") : "LINE で登録した住民がいません。";
+  };
+
+  Phone.prototype.officeAct = function (action) {
+    var self = this, out = this.q(".office-result");
+    out.className = "office-result";
+    out.textContent = "処理中…";
+    return api("POST", "/simulator/api/office", { action: action, resident_id: this.q(".office-resident").value,
+                                                   program: this.q(".office-program").value })
+      .then(function (d) { out.textContent = d.message; out.classList.add("ok"); return self.loadOffice(); })
+      .catch(function (err) { out.textContent = err.message; out.classList.add("bad"); });
+  };
+
   Phone.prototype.setPersona = function (userId) {
     this.userId = userId;
     this.root.setAttribute("data-user", userId);
@@ -138,7 +189,13 @@
     this.q(".chat").appendChild(el("div", "row system", null)).appendChild(el("span", "date-pill", today()));
     this.showQuick(null);
     this.q(".counter").hidden = !this.isCard();
-    this.q(".phone").hidden = this.isCard();
+    this.q(".office").hidden = !this.isOffice();
+    this.q(".phone").hidden = this.isCard() || this.isOffice();
+    if (this.isOffice()) {
+      this.q(".office-result").textContent = "";
+      this.loadOffice();
+      return;
+    }
     if (this.isCard()) {
       this.q(".card-qr").src = "/simulator/api/qr.svg?data=" + encodeURIComponent(p.card.number);
       this.q(".card-number").textContent = p.card.number.replace(/(\d{4})(?=\d)/g, "$1 ");
@@ -154,7 +211,7 @@
 
   Phone.prototype.poll = function () {
     var self = this, gen = this.generation;
-    if (this.polling || this.isCard() || !this.userId) { return Promise.resolve(); }
+    if (this.polling || this.isCard() || this.isOffice() || !this.userId) { return Promise.resolve(); }
     this.polling = true;
     return api("GET", "/simulator/api/messages?user=" + encodeURIComponent(this.userId) + "&after=" + this.after)
       .then(function (data) {
@@ -661,7 +718,11 @@
       document.body.setAttribute("data-ready", "1");
       setInterval(function () { state.phones.forEach(function (p) { p.poll(); }); }, POLL_MS);
       setInterval(function () { pollViolations(); pollLog(); }, 2000);
-      setInterval(function () { loadPersonas().then(function () { state.phones.forEach(function (p) { p.refreshNote(); }); }); }, 5000);
+      setInterval(function () {
+        loadPersonas().then(function () {
+          state.phones.forEach(function (p) { p.refreshNote(); if (p.isOffice()) { p.loadOffice(); } });
+        });
+      }, 4000);
       showStatus();
       pollViolations();
     });
@@ -674,6 +735,7 @@
   Phone.prototype.refreshNote = function () {
     var p = this.persona();
     if (p.role === "card") { return; }
+    if (p.role === "staff") { this.q(".persona-note").textContent = "役場の職員・窓口の端末"; return; }
     this.q(".persona-note").textContent = p.registered ? "登録済み" + (p.shops.length ? "・お店の方" : "")
       : (p.shops.length ? p.shops.map(function (s) { return s.name; }).join("・") : "未登録");
   };
