@@ -102,7 +102,7 @@ def create(ctx: CliContext, title: str, segment: str | None, everyone: bool, tex
         return
     ann_id = announce.create(core.db, title=title, messages=messages, criteria=criteria, segment_id=seg_id,
                              scheduled_at=at, actor=ctx.actor, now=now)
-    ctx.audit("announce.create", {"id": ann_id, "title": title, "segment": label, "at": at}, "scheduled" if at else "sending")
+    ctx.audit("announce.create", {"id": ann_id, "title": title, "segment": label, "at": jst(at) or None}, "scheduled" if at else "sending")
     if at is not None:
         emit(ctx, {"id": ann_id, "status": "scheduled", "at": at},
              f"お知らせ {ann_id} を {jst(at)} に予約しました（machi scheduler が送ります）。")

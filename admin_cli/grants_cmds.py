@@ -83,7 +83,8 @@ def create(ctx: CliContext, code: str, name: str, name_en: str, money_type: str,
                                amount=amount, mode=mode, segment_id=seg.id if seg else None, starts_at=starts,
                                ends_at=ends, budget_cap=budget))
     if not dry_run:
-        ctx.audit("grant.create", params, f"created {code}")
+        ctx.audit("grant.create", {**params, "starts": jst(starts) or None, "ends": jst(ends) or None},
+                  f"created {code}")
     emit(ctx, {"dry_run": dry_run, **params}, [
         f"{'（試し実行）' if dry_run else ''}給付事業「{name}」（{code}）を{'作ります' if dry_run else '作りました'}: "
         f"{yen(amount)}／人、{MODES[mode]}、対象: {params['segment'] or '全住民'}"

@@ -131,3 +131,12 @@ def test_bad_arguments_get_a_clear_japanese_message_and_change_nothing(town, lin
         assert "Traceback" not in res.output
     assert town.count(GrantProgram) == before and town.count(Entry) == 0
     assert fake_line.store.requests == []
+
+
+def test_a_program_outside_its_window_is_refused_in_japanese(town, line_env, fake_line):
+    res = machi("grant", "create", "--code", "SPRING", "--name", "春の応援", "--money-type", "GRANT",
+                "--amount", "1000", "--starts", "2099-04-01 09:00", "--ends", "2099-05-01")
+    assert res.exit_code == 0, res.output
+    res = machi("grant", "run", "SPRING")
+    assert res.exit_code == 1 and "受付期間外" in res.output and "Traceback" not in res.output
+    assert town.entries_per_resident("grant:SPRING") == {} and fake_line.store.requests == []
