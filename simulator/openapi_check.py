@@ -52,6 +52,12 @@ LINE_RULES: dict[str, dict[str, Any]] = {
     "ButtonsTemplate": {"properties": {"actions": {"minItems": 1, "maxItems": 4}}},
     "CarouselTemplate": {"properties": {"columns": {"minItems": 1, "maxItems": 10}}},
     "ImageCarouselTemplate": {"properties": {"columns": {"minItems": 1, "maxItems": 10}}},
+    # A rich menu LINE accepts names all its parts (the spec marks none required).
+    "RichMenuRequest": {"required": ["size", "selected", "name", "chatBarText", "areas"],
+                        "properties": {"chatBarText": {"maxLength": 14}, "areas": {"maxItems": 20}}},
+    "RichMenuSize": {"required": ["width", "height"]},
+    "RichMenuArea": {"required": ["bounds", "action"]},
+    "RichMenuBounds": {"required": ["x", "y", "width", "height"]},
 }
 
 

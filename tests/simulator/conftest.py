@@ -6,12 +6,15 @@ import base64
 import hashlib
 import hmac
 import json
+import socket
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 from flask import Flask, Response, request
+from werkzeug.serving import make_server
 
 from admin_cli import demo_town
 from app import build_core, create_app
@@ -119,3 +122,39 @@ def store(sim_app: Flask) -> SimulatorStore:
 
 def auth(config: Config) -> dict[str, str]:
     return {"Authorization": f"Bearer {config.line_channel_access_token}"}
+
+
+def free_port() -> int:
+    """A port nobody listens on now (the app's config must name its own address before it starts)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveSim:
+    """The dev server as `make run` starts it: the app on a socket, LINE_API_HOST pointing at itself."""
+
+    url: str
+    app: Flask
+    config: Config
+
+    @property
+    def store(self) -> SimulatorStore:
+        return self.app.extensions["machi"].extras["fake_line"]
+
+
+@pytest.fixture
+def live_sim(db_url: str) -> Iterator[LiveSim]:
+    url = f"http://127.0.0.1:{free_port()}"
+    config = dev_config(db_url, url)
+    seed_demo(config)
+    app = create_app(config)
+    server = make_server("127.0.0.1", int(url.rsplit(":", 1)[1]), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield LiveSim(url, app, config)
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+    app.extensions["machi"].db.dispose()
