@@ -38,7 +38,10 @@
 
   function describe(value) {
     if (/^MW1\./.test(value)) { return "お支払い用QR（1回限り）"; }
-    if (/^MWS\./.test(value)) { return "お店のQR " + value.slice(4); }
+    if (/^MWS\./.test(value)) {
+      var shop = (state.shopNames || {})[value];
+      return "お店のQR " + (shop ? shop + "（" + value.slice(4) + "）" : value.slice(4));
+    }
     if (/^MWE\./.test(value)) { return "イベントのQR " + value.slice(4); }
     if (/^\d{12}$/.test(value)) { return "カード " + value.replace(/(\d{4})(?=\d)/g, "$1 "); }
     return value.length > 40 ? value.slice(0, 40) + "…" : value;
@@ -593,7 +596,11 @@
 
   function loadChoices() {
     if (!state.choices) {
-      state.choices = api("GET", "/simulator/api/scan-choices").catch(function () {
+      state.choices = api("GET", "/simulator/api/scan-choices").then(function (choices) {
+        state.shopNames = {};
+        choices.shops.forEach(function (c) { state.shopNames[c.value] = c.label.replace(/（ポスター）$/, ""); });
+        return choices;
+      }).catch(function () {
         state.choices = null;
         return { cards: [], shops: [], events: [] };
       });
@@ -725,6 +732,7 @@
       }, 4000);
       showStatus();
       pollViolations();
+      loadChoices();
     });
     setInterval(function () {
       var d = new Date();
