@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,13 @@ class Machi:
     bus: MessageBus
     uow: UnitOfWork
     extras: dict[str, Any] = field(default_factory=dict)
+    closers: list[Callable[[float], None]] = field(default_factory=list)
+
+    def close(self, grace: float = 5.0) -> None:
+        """Stop what the layers run in the background (given `grace` seconds), then release the database."""
+        for close in reversed(self.closers):
+            close(grace)
+        self.db.dispose()
 
 
 def build_core(config: Config, *, check_migrated: bool = True) -> Machi:

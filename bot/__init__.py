@@ -16,5 +16,6 @@ KEY = "bot"
 
 
 def register(app: Flask, machi: Any) -> None:
-    machi.extras[KEY] = runtime.build(machi)
+    bot = machi.extras[KEY] = runtime.build(machi)
+    machi.closers.append(bot.close)
     app.register_blueprint(webhook.bp)

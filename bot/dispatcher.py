@@ -29,6 +29,7 @@ class Dispatcher:
         self._queue: queue.Queue[Task | None] = queue.Queue(maxsize=queue_limit)
         self._threads: list[threading.Thread] = []
         self._in_flight = 0
+        self._closed = False
         self._cond = threading.Condition()
         self._started = threading.Lock()
 
@@ -37,7 +38,9 @@ class Dispatcher:
         return self.workers <= 0
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> bool:
-        """Run `fn(*args)` now (inline) or soon; False when the queue stayed full."""
+        """Run `fn(*args)` now (inline) or soon; False when the queue stayed full or the dispatcher closed."""
+        if self._closed:
+            return False
         if self.inline:
             _run(fn, args)
             return True
@@ -66,7 +69,8 @@ class Dispatcher:
             if task is None:
                 return
             try:
-                _run(*task)
+                if not self._closed:  # after close, what is still queued is dropped, not run
+                    _run(*task)
             finally:
                 self._done()
 
@@ -81,7 +85,10 @@ class Dispatcher:
             return self._cond.wait_for(lambda: self._in_flight == 0, timeout)
 
     def close(self, timeout: float = 5.0) -> None:
+        """Let queued work finish for up to `timeout` seconds, then drop the rest and stop the threads,
+        so nothing touches the database once its owner has disposed of it."""
         self.drain(timeout)
+        self._closed = True
         for _ in self._threads:
             try:
                 self._queue.put_nowait(None)

@@ -124,11 +124,12 @@ class Bot:
         """Wait for queued events and notices (tests, shutdown)."""
         return self.events.drain(timeout) and self.notifier.dispatcher.drain(timeout)
 
-    def close(self) -> None:
+    def close(self, grace: float = 5.0) -> None:
+        """Stop taking work; queued events and notices get `grace` seconds to finish."""
         if self.sweeper is not None:
             self.sweeper.stop()
-        self.events.close()
-        self.notifier.dispatcher.close()
+        self.events.close(grace)
+        self.notifier.dispatcher.close(grace)
         self.client.close()
 
 

@@ -93,7 +93,7 @@ def app(config: Config):
     application = create_app(config)
     application.testing = True
     yield application
-    application.extensions["machi"].db.dispose()
+    application.extensions["machi"].close(grace=0)
 
 
 @pytest.fixture

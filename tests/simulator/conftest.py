@@ -95,7 +95,7 @@ def sim_app(sim_config: Config) -> Iterator[Flask]:
     app = create_app(sim_config)
     app.testing = True
     yield app
-    app.extensions["machi"].db.dispose()
+    app.extensions["machi"].close(grace=0)
 
 
 @pytest.fixture
@@ -157,4 +157,4 @@ def live_sim(db_url: str) -> Iterator[LiveSim]:
     server.shutdown()
     server.server_close()
     thread.join(5)
-    app.extensions["machi"].db.dispose()
+    app.extensions["machi"].close(grace=0)
