@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import getpass
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 import click
@@ -45,8 +47,14 @@ class CliContext:
         return self._sender
 
     def audit(self, action: str, params: dict[str, Any], result: str = "") -> None:
+        """Record a staff action; dates and times in `params` are kept as ISO text (a JSON column)."""
+        params = json.loads(json.dumps(params, ensure_ascii=False, default=_iso))
         with self.core().db.write() as s:
             s.add(AuditLog(actor=self.actor, action=action, params=params, result=result[:400]))
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if isinstance(value, date | datetime) else str(value)
 
 
 def _line_sender(config: Config) -> Any:
