@@ -37,7 +37,7 @@ BAKER = KnownPersona(_uid("b0001"), "小麦 太郎", "こむぎベーカリー �
 ACOOP = KnownPersona(_uid("b0002"), "店員 さくら", "Aコープ苫前店 店員", "shop")
 STAFF = KnownPersona(_uid("c0001"), "役場 産業振興課", "町役場の職員", "staff")
 KNOWN: tuple[KnownPersona, ...] = (HANAKO, ISAMU, EMILY, KENTA, BAKER, ACOOP, STAFF)
-DEFAULT_LEFT, DEFAULT_RIGHT = HANAKO.user_id, BAKER.user_id
+DEFAULT_LEFT, DEFAULT_RIGHT = HANAKO.user_id, ACOOP.user_id  # a resident and a clerk
 MAX_OTHERS = 200  # other residents listed in the picker (a city of a million is not a dropdown)
 
 
