@@ -25,7 +25,13 @@ def liff(args: argparse.Namespace) -> list[dict]:
     return [liff_api.run(seconds=args.seconds)]
 
 
-SUITES = {"ledger": ledger, "liff": liff}
+def webhook(args: argparse.Namespace) -> list[dict]:
+    from bench import webhook_bench  # noqa: PLC0415
+
+    return [webhook_bench.run(seconds=args.seconds)]
+
+
+SUITES = {"ledger": ledger, "liff": liff, "webhook": webhook}
 
 
 def main() -> None:

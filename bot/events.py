@@ -42,6 +42,14 @@ class Received:
         return self.source_type == "user" and self.user_id is not None
 
 
+def peek(raw: Any) -> tuple[str | None, str]:
+    """The event's id and type without the SDK's models: what /callback needs before it answers."""
+    if not isinstance(raw, dict):
+        return None, "unknown"
+    eid = raw.get("webhookEventId")
+    return (str(eid) if eid else None), str(raw.get("type") or "unknown")
+
+
 def read(raw: Any) -> Received:
     """Never raises: a malformed event reads as type `unknown`."""
     if not isinstance(raw, dict):

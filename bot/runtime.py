@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.dispatcher import Dispatcher, Sweeper
-from bot.events import read
+from bot.events import peek
 from bot.handler import Handler
 from bot.inbox import Inbox
 from bot.line_client import LineClient
@@ -71,16 +71,16 @@ class Bot:
         self.counters["received"] += len(events)
         if self.events.inline:
             for raw in events:
-                ev = read(raw)
-                if ev.event_id is None or self.inbox.take(ev.event_id, ev.type):
-                    self._run(raw, ev.event_id)
+                eid, kind = peek(raw)
+                if eid is None or self.inbox.take(eid, kind):
+                    self._run(raw, eid)
                 else:
                     self.counters["duplicates"] += 1
             return
-        keyed = [(ev.event_id, ev.type, raw) for raw in events if (ev := read(raw)).event_id is not None]
+        keyed = [(eid, kind, raw) for raw in events for eid, kind in [peek(raw)] if eid is not None]
         new = set(self.inbox.accept(keyed)) if keyed else set()
         self.counters["duplicates"] += len(keyed) - len(new)
-        batch = [raw for raw in events if (eid := read(raw).event_id) is None or eid in new]
+        batch = [raw for raw in events if (eid := peek(raw)[0]) is None or eid in new]
         if batch and not self.events.submit(self._run_batch, batch):
             self.counters["deferred"] += len(batch)
             log.warning("bot queue full: %d event(s) left for the recovery sweep", len(batch))
@@ -90,7 +90,7 @@ class Bot:
     def _run_batch(self, batch: list[Any]) -> None:
         """Events of one webhook, in order (LINE orders them; one person's taps stay in sequence)."""
         for raw in batch:
-            eid = read(raw).event_id
+            eid = peek(raw)[0]
             if eid is None:
                 self._run(raw, None)
                 continue
@@ -104,7 +104,7 @@ class Bot:
             self.handler.handle(raw if isinstance(raw, dict) else {})
         except Exception:  # noqa: BLE001 - logged by type only: the event may hold a resident's message
             status = "failed"
-            log.exception("webhook event of type %s failed", read(raw).type)
+            log.exception("webhook event of type %s failed", peek(raw)[1])
         if event_id is not None:
             self.inbox.finish(event_id, status)
 
