@@ -13,11 +13,14 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
+from admin_cli import demo_town
 from app import create_app
 from config import Config, load_config
 from simulator import webhook
 from simulator.chatlog import SimulatorStore
 from tests.simulator.conftest import ACOOP, BAKER, HANAKO, KENTA, EchoBot, LiveSim, auth
+
+EMILY = demo_town.EMILY.line_user_id
 
 HELLO = [{"type": "text", "text": "こんにちは"}]
 QUICK = [{"type": "action", "action": {"type": "message", "label": f"{i}", "text": f"{i}"}} for i in range(14)]
@@ -187,9 +190,10 @@ def test_messages_need_a_friend_and_a_line_id(sim_client: FlaskClient) -> None:
 
 def test_rich_menus_are_deployed_and_linked_by_state(sim_client: FlaskClient) -> None:
     menus = {user: sim_client.get(f"/simulator/api/richmenu?user={user}").get_json()["richMenu"]
-             for user in (HANAKO, KENTA, ACOOP)}
+             for user in (HANAKO, KENTA, ACOOP, EMILY)}
     assert {u: m["name"] for u, m in menus.items()} == {HANAKO: "machi-resident", KENTA: "machi-guest",
-                                                         ACOOP: "machi-shop"}
+                                                         ACOOP: "machi-shop", EMILY: "machi-resident-en"}
+    assert menus[EMILY]["chatBarText"] == "Menu"
     image = sim_client.get(menus[HANAKO]["image"])
     assert image.status_code == 200 and image.data[:8] == b"\x89PNG\r\n\x1a\n"
     assert all(a["action"]["type"] in ("postback", "uri", "richmenuswitch") for a in menus[HANAKO]["areas"])
