@@ -10,7 +10,8 @@
 - `pending` lists events left waiting (a full queue, a process stopped before its queue ran), for
   the recovery sweep to claim and run.
 
-Once claimed, an event runs at most once: a process killed in the middle of one loses that
+An event that ran stays `processing` (claimed, which is all "once" needs: one write fewer per
+event); a failed one is marked `failed`. Once claimed, an event runs at most once: a process killed in the middle of one loses that
 event rather than risk answering a resident twice.
 """
 from __future__ import annotations

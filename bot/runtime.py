@@ -99,14 +99,14 @@ class Bot:
                 self._run(body, eid)
 
     def _run(self, raw: Any, event_id: str | None) -> None:
-        status = "done"
+        """Run one claimed event. A success leaves its row `processing` (claimed: never run again)
+        rather than spend a second write on `done`; only a failure is written down."""
         try:
             self.handler.handle(raw if isinstance(raw, dict) else {})
         except Exception:  # noqa: BLE001 - logged by type only: the event may hold a resident's message
-            status = "failed"
             log.exception("webhook event of type %s failed", peek(raw)[1])
-        if event_id is not None:
-            self.inbox.finish(event_id, status)
+            if event_id is not None:
+                self.inbox.finish(event_id, "failed")
 
     def recover(self, older_than: timedelta = RECOVER_AFTER) -> int:
         """Run events left pending (queue full, or a process stopped before its queue ran)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -136,3 +137,39 @@ def test_follow_greets_a_newcomer_and_offers_registration(bot_app, phone):
     kenta.follow()
     assert "ようこそ" in kenta.text()
     assert "登録する" in [a.get("label") for a in actions(kenta.last)]
+
+
+@pytest.fixture
+def queued_app(bot_app, bot_config, monkeypatch):
+    """The app as production runs it: events recorded in the inbox, run on worker threads."""
+    monkeypatch.setenv("MACHI_BOT_WORKERS", "2")
+    app = create_app(bot_config)
+    bot = app.extensions["machi"].extras["bot"]
+    bot.client.backoff = 0.001
+    yield app
+    bot.close()
+    app.extensions["machi"].db.dispose()
+
+
+def test_queued_events_are_answered_after_the_200_each_once(queued_app, phone, line):
+    bot = queued_app.extensions["machi"].extras["bot"]
+    assert not bot.events.inline
+    kenta = phone(KENTA)
+    kenta.client = queued_app.test_client()
+    ev = kenta.event("message", message={"type": "text", "id": "1", "text": "ヘルプ", "quoteToken": "q"})
+    kenta.post(ev)
+    kenta.post(ev | {"deliveryContext": {"isRedelivery": True}})  # LINE retried before we answered
+    assert bot.drain(10)
+    assert len(line.store.deliveries_to(KENTA)) == 1
+
+
+def test_events_a_full_queue_left_behind_are_recovered_once(queued_app, phone, line):
+    bot = queued_app.extensions["machi"].extras["bot"]
+    bot.events.submit = lambda *args: False  # the queue stays full
+    kenta = phone(KENTA)
+    kenta.client = queued_app.test_client()
+    kenta.post(kenta.event("message", message={"type": "text", "id": "1", "text": "ヘルプ", "quoteToken": "q"}))
+    assert line.store.deliveries_to(KENTA) == [] and bot.counters["deferred"] == 1
+    assert bot.recover(older_than=timedelta(0)) == 1
+    assert bot.recover(older_than=timedelta(0)) == 0  # another process sweeping finds nothing left
+    assert len(line.store.deliveries_to(KENTA)) == 1
