@@ -32,6 +32,9 @@ def _write(out_dir: Path, name: str, district: str, number: str, pin: str | None
     return paths
 
 
+CARD_STATUS_JA = {"active": "利用中", "replaced": "再発行済み", "stopped": "停止"}
+
+
 @cli.group()
 def card() -> None:
     """カード（スマホのない方のための、QRコードつきカード）: 発行・印刷・ロック解除・紛失時の再発行。"""
@@ -81,7 +84,7 @@ def print_(ctx: CliContext, number: str, out_dir: Path) -> None:
             raise NotFound("カードが見つかりません。")
         c, r = row
         if c.status != "active":
-            raise NotAllowed(f"このカードは使えません（{c.status}）。")
+            raise NotAllowed(f"このカードは使えません（{CARD_STATUS_JA.get(c.status, c.status)}）。")
         name, district = r.name, r.district
     paths = _write(out_dir, name, district, digits, None)
     emit(ctx, paths, f"カード台紙を作りました: {paths['card_sheet']}")
@@ -124,7 +127,7 @@ def replace(ctx: CliContext, number: str, pin: str | None, out_dir: Path, dry_ru
         if old is None:
             raise NotFound("カードが見つかりません。")
         if old.status != "active":
-            raise NotAllowed(f"このカードはすでに使えなくなっています（{old.status}）。")
+            raise NotAllowed(f"このカードはすでに使えなくなっています（{CARD_STATUS_JA.get(old.status, old.status)}）。")
         r = s.get(Resident, old.resident_id)
         held = sum(b.amount for b in balances(s.connection(), r.account_id, now=core.uow.clock()))
         rid, name, district = r.id, r.name, r.district

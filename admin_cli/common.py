@@ -180,3 +180,10 @@ def age_band(birth: date | None, day: date) -> str:
         if low <= age <= high:
             return label
     return "不明"
+
+
+class JaChoice(click.Choice):
+    """click.Choice whose refusal says, in Japanese, which values may be given."""
+
+    def get_invalid_choice_message(self, value: Any, ctx: click.Context | None) -> str:
+        return f"「{value}」は指定できません。次のいずれかを指定してください: {'、'.join(map(str, self.choices))}"

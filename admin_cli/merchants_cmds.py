@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from sqlalchemy import func, select
 
-from admin_cli.common import dry_run_option, emit, find_merchant, table, yen
+from admin_cli.common import JaChoice, dry_run_option, emit, find_merchant, table, yen
 from admin_cli.context import CliContext, pass_ctx
 from admin_cli.main import cli
 from ledger import registry, zengin
@@ -31,7 +31,7 @@ def merchant() -> None:
 @click.option("--code", required=True, help="店舗コード（例: M009。ポスターのQRに入ります）")
 @click.option("--name", required=True, help="店名")
 @click.option("--kana", default="", help="店名カナ")
-@click.option("--category", type=click.Choice(list(CATEGORIES)), default="small", show_default=True,
+@click.option("--category", type=JaChoice(list(CATEGORIES)), default="small", show_default=True,
               help="small=地元の中小店舗（専用券も使える） / large=大型店（共通券のみ）")
 @click.option("--fee-bp", type=click.IntRange(0, 2000), default=0, show_default=True,
               help="換金手数料（ベーシスポイント。100=1%）")
@@ -81,7 +81,7 @@ def staff() -> None:
 @staff.command("add")
 @click.argument("code")
 @click.argument("line_user_id")
-@click.option("--role", type=click.Choice(list(ROLES)), default="clerk", show_default=True,
+@click.option("--role", type=JaChoice(list(ROLES)), default="clerk", show_default=True,
               help="owner=店主 / clerk=店員")
 @click.option("--name", default="", help="呼び名（店内での表示用）")
 @dry_run_option

@@ -6,12 +6,13 @@ from datetime import date
 import click
 from sqlalchemy import func, select
 
-from admin_cli.common import JST_DATE, dry_run_option, emit, table, yen
+from admin_cli.common import JST_DATE, JaChoice, dry_run_option, emit, table, yen
 from admin_cli.context import CliContext, pass_ctx
 from admin_cli.grants_cmds import check_code
 from admin_cli.main import cli
 from ledger import registry
 from ledger.categories import CATEGORIES
+from ledger.clock import today_jst
 from ledger.errors import AlreadyDone, InvalidInput
 from ledger.models import Account, ExchangeRule, Lot, MoneyType
 from ledger.models.money import MONEY_KINDS
@@ -38,11 +39,11 @@ def validity_text(mt: MoneyType) -> str:
 @click.option("--code", required=True, help="券種コード（例: PREM2027）")
 @click.option("--name", required=True, help="名称（例: プレミアム商品券（共通券））")
 @click.option("--name-en", default="", help="英語名")
-@click.option("--kind", type=click.Choice(MONEY_KINDS), required=True,
+@click.option("--kind", type=JaChoice(MONEY_KINDS), required=True,
               help="prepaid=前払式（販売） grant=給付 point=ポイント coupon=クーポン")
 @click.option("--validity-days", type=int, default=None, help="有効期間（発行から何日）")
 @click.option("--valid-until", type=JST_DATE, default=None, help="有効期限日（この日まで使える）")
-@click.option("--only", "only", type=click.Choice(list(CATEGORIES)), default=None,
+@click.option("--only", "only", type=JaChoice(list(CATEGORIES)), default=None,
               help="専用券: この区分の店だけで使える（small=地元の中小店舗）")
 @click.option("--transferable", is_flag=True, help="住民どうしで譲渡できる")
 @dry_run_option
@@ -57,6 +58,8 @@ def add(ctx: CliContext, code: str, name: str, name_en: str, kind: str, validity
         raise InvalidInput("前払式・給付の券種には有効期限（--validity-days か --valid-until）が必要です。")
     if not name.strip():
         raise InvalidInput("名称を入れてください。")
+    if valid_until is not None and valid_until < today_jst():
+        raise InvalidInput(f"有効期限日 {valid_until} はもう過ぎています。今日以降の日付にしてください。")
     with ctx.core().db.write() as s:
         if s.execute(select(MoneyType.id).where(MoneyType.code == code)).first():
             raise AlreadyDone(f"券種コード「{code}」はすでにあります。")

@@ -110,6 +110,7 @@ def run(ctx: CliContext, start: date, end: date, transfer_date: date | None, out
                        "○" if r["bank"] else "未登録") for r in rows], ["店舗", "店名", "受取額", "手数料", "振込額", "口座"]),
               f"合計振込額 {yen(sum(r['net'] for r in rows))}（{len(rows)} 店）"])
         return
+    _check_ready_to_pay(core.db, end)
     with core.db.session() as s:
         shops = s.execute(select(func.count()).select_from(Merchant).where(Merchant.active.is_(True))).scalar_one()
     bar = progress(ctx, shops, "精算")
@@ -128,6 +129,15 @@ def run(ctx: CliContext, start: date, end: date, transfer_date: date | None, out
                **files}, lines)
     if files["zengin_error"]:
         raise SystemExit(1)
+
+
+def _check_ready_to_pay(db, end: date) -> None:
+    """Refuse before any money moves when the transfer file could not be written afterwards."""
+    payout_files.remitter(db)
+    missing = [f"{r['code']} {r['name']}" for r in payout_files.preview(db, end) if r["net"] > 0 and not r["bank"]]
+    if missing:
+        raise InvalidInput("振込口座が未登録の店舗があります。`machi merchant bank` で登録してから精算してください: "
+                           + "、".join(missing))
 
 
 @payout.command("files")

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from sqlalchemy import func, select
 
-from admin_cli.common import JST_DATE, emit, table, yen
+from admin_cli.common import JST_DATE, JaChoice, emit, table, yen
 from admin_cli.context import CliContext, pass_ctx
 from admin_cli.main import cli
 from admin_cli.reports import export as export_mod
@@ -40,7 +40,7 @@ def _period(start: date | None, end: date | None) -> tuple[date, date]:
 @click.option("--to", "end", type=JST_DATE, default=None, help="期間の終わり（省略時は昨日）")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
               show_default=True, help="出力先フォルダ")
-@click.option("--format", "formats", type=click.Choice(["md", "csv"]), multiple=True, default=("md", "csv"),
+@click.option("--format", "formats", type=JaChoice(["md", "csv"]), multiple=True, default=("md", "csv"),
               show_default=True, help="出力形式（複数指定可）")
 @click.option("--no-charts", is_flag=True, help="グラフ（PNG）を作らない")
 @pass_ctx
@@ -78,7 +78,7 @@ def unused(ctx: CliContext, base: date) -> None:
 
 
 @cli.command("export")
-@click.option("--what", type=click.Choice(export_mod.KINDS), default="payments", show_default=True,
+@click.option("--what", type=JaChoice(export_mod.KINDS), default="payments", show_default=True,
               help="payments=支払 / residents=住民属性 / grants=給付")
 @click.option("--from", "start", type=JST_DATE, default=None, help="期間の始め")
 @click.option("--to", "end", type=JST_DATE, default=None, help="期間の終わり")

@@ -4,9 +4,20 @@ from __future__ import annotations
 from datetime import date
 
 import click
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
-from admin_cli.common import JST_DATE, age_on, dry_run_option, emit, find_resident, jst, table, yen
+from admin_cli.common import (
+    JST_DATE,
+    LINE_ID,
+    JaChoice,
+    age_on,
+    dry_run_option,
+    emit,
+    find_resident,
+    jst,
+    table,
+    yen,
+)
 from admin_cli.context import CliContext, pass_ctx
 from admin_cli.main import cli
 from ledger import registry
@@ -27,7 +38,7 @@ def resident() -> None:
 
 @resident.command("list")
 @click.option("--district", default=None, help="地区で絞り込み（例: 古丹別）")
-@click.option("--status", type=click.Choice(RESIDENT_STATUSES), default=None, help="状態で絞り込み")
+@click.option("--status", type=JaChoice(RESIDENT_STATUSES), default=None, help="状態で絞り込み")
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000))
 @pass_ctx
 def list_(ctx: CliContext, district: str | None, status: str | None, limit: int) -> None:
@@ -111,13 +122,18 @@ def add(ctx: CliContext, name: str, kana: str, birth: date, district: str, house
         raise InvalidInput("氏名・カナ・地区を入れてください。")
     if birth > today_jst() or birth.year < 1900:
         raise InvalidInput("生年月日が正しくありません。")
+    line_user_id = (line_user_id or "").strip() or None
+    if line_user_id is not None and not LINE_ID.match(line_user_id):
+        raise InvalidInput("LINEユーザーIDは U と32桁の英数字（0-9, a-f）です。")
     if dry_run:
         emit(ctx, {"dry_run": True}, f"（試し実行）{district}の住民を1人登録します（本人確認: 窓口）。")
         return
     core = ctx.core()
     now = core.uow.clock()
     with core.db.write() as s:
-        r = registry.create_resident(s, line_user_id=line_user_id or None, name=name.strip(), name_kana=kana.strip(),
+        if line_user_id and s.execute(select(Resident.id).where(Resident.line_user_id == line_user_id)).first():
+            raise AlreadyDone("このLINEユーザーIDの方はすでに登録されています（`machi resident show` で確かめてください）。")
+        r = registry.create_resident(s, line_user_id=line_user_id, name=name.strip(), name_kana=kana.strip(),
                                      birth_date=birth, district=district.strip(), household_size=household_size,
                                      children=children, verification="counter", verified_at=now, registered_at=now,
                                      terms_consented_at=now, privacy_consented_at=now)
@@ -128,7 +144,7 @@ def add(ctx: CliContext, name: str, kana: str, birth: date, district: str, house
 
 @resident.command("verify")
 @click.argument("ref")
-@click.option("--method", type=click.Choice(["counter", "mynumber"]), default="counter", show_default=True,
+@click.option("--method", type=JaChoice(["counter", "mynumber"]), default="counter", show_default=True,
               help="counter=窓口で本人確認書類 / mynumber=マイナンバーカード")
 @dry_run_option
 @pass_ctx
@@ -150,7 +166,8 @@ def verify(ctx: CliContext, ref: str, method: str, dry_run: bool) -> None:
 
 
 def _set_status(ctx: CliContext, ref: str, new: str, *, allowed_from: tuple[str, ...], dry_run: bool,
-                action: str, params: dict) -> tuple[int, list[dict]]:
+                action: str, params: dict, also=None) -> tuple[int, list[dict]]:
+    """Change the status (and whatever `also(session, resident_id)` adds) in one transaction."""
     core = ctx.core()
     with core.db.write() as s:
         r = find_resident(s, ref)
@@ -162,6 +179,8 @@ def _set_status(ctx: CliContext, ref: str, new: str, *, allowed_from: tuple[str,
         rid = r.id
         if not dry_run:
             r.status = new
+            if also is not None:
+                also(s, rid)
     if not dry_run:
         ctx.audit(action, {"resident_id": rid, **params}, new)
     return rid, bal
@@ -220,6 +239,15 @@ def moved_out(ctx: CliContext, ref: str, on: date | None, dry_run: bool) -> None
          [head, *_balance_fate(bal, "転出")])
 
 
+def _end_proxies_and_cards(s, rid: int) -> None:
+    """A deceased person neither has proxies nor acts for anyone, and their cards stop."""
+    for p in s.execute(select(ResidentProxy).where(or_(ResidentProxy.resident_id == rid,
+                                                       ResidentProxy.proxy_resident_id == rid))).scalars():
+        s.delete(p)
+    for c in s.execute(select(Card).where(Card.resident_id == rid, Card.status == "active")).scalars():
+        c.status = "stopped"
+
+
 @resident.command("deceased")
 @click.argument("ref")
 @click.option("--on", "on", type=JST_DATE, default=None, help="死亡日（記録用）")
@@ -228,13 +256,7 @@ def moved_out(ctx: CliContext, ref: str, on: date | None, dry_run: bool) -> None
 def deceased(ctx: CliContext, ref: str, on: date | None, dry_run: bool) -> None:
     """死亡: お財布を止め、代理人の登録も外します。残高の扱いを表示します（有効期限まで残り、その後失効）。"""
     rid, bal = _set_status(ctx, ref, "deceased", allowed_from=("active", "suspended", "moved_out"), dry_run=dry_run,
-                           action="resident.deceased", params={"on": on})
-    if not dry_run:
-        with ctx.core().db.write() as s:
-            for p in s.execute(select(ResidentProxy).where(ResidentProxy.resident_id == rid)).scalars():
-                s.delete(p)
-            for c in s.execute(select(Card).where(Card.resident_id == rid, Card.status == "active")).scalars():
-                c.status = "stopped"
+                           action="resident.deceased", params={"on": on}, also=_end_proxies_and_cards)
     head = f"{'（試し実行）' if dry_run else ''}番号 {rid} の方を死亡{'として処理します' if dry_run else 'として処理しました'}（カードは停止）。"
     emit(ctx, {"id": rid, "status": "deceased", "dry_run": dry_run, "balances": bal,
                "balance_policy": "frozen; lapses at expiry; no cash refund"},

@@ -15,6 +15,8 @@ from ledger.errors import AlreadyDone, InvalidInput, NotFound
 from ledger.models import SaleApplication, SaleDraw, SaleOffer
 from ledger.services import sales
 
+APPLICATION_JA = {"applied": "申し込み（抽選前）", "won": "当選", "lost": "落選", "bought": "購入済み"}
+
 
 @cli.group()
 def sale() -> None:
@@ -150,7 +152,8 @@ def applications(ctx: CliContext, offer_code: str) -> None:
     requested = sum(v["sets"] for v in data["by_status"].values())
     emit(ctx, data, [f"「{offer.name}」 総数 {offer.total_sets or '—'} セット、申し込み {requested} セット"
                      + ("（申し込みが上回っています: 抽選になります）" if offer.total_sets and requested > offer.total_sets else ""),
-                     *(f"  {st}: {v['people']} 人 {v['sets']} セット" for st, v in data["by_status"].items()),
+                     *(f"  {APPLICATION_JA.get(st, st)}: {v['people']} 人 {v['sets']} セット"
+                       for st, v in data["by_status"].items()),
                      f"  抽選: {'実施済み（seed ' + drawn.seed + '）' if drawn else '未実施'}"])
 
 
@@ -171,7 +174,8 @@ def draw(ctx: CliContext, offer_code: str, seed: str | None, purchase_days: int,
     core = ctx.core()
     res = lottery.draw(core.db, offer_code, now=core.uow.clock(), purchase_days=purchase_days, actor=ctx.actor,
                        seed=seed, dry_run=dry_run)
-    head = (f"{'（試し実行）' if dry_run else ''}{'抽選は実施済みです' if res.already_drawn else '抽選しました'}"
+    verb = "抽選は実施済みです" if res.already_drawn else ("抽選します" if dry_run else "抽選しました")
+    head = (f"{'（試し実行）' if dry_run else ''}{verb}"
             f"（seed {res.seed}）: 申し込み {res.applicants} 人・{res.requested_sets} セット、総数 {res.capacity or '—'} セット")
     lines = [head, f"  当選 {len(res.winners)} 人、落選 {len(res.losers)} 人"
              + (f"、購入期限 {res.purchase_until}" if res.purchase_until else "")]

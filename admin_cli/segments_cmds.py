@@ -6,7 +6,7 @@ from typing import Any
 import click
 from sqlalchemy import func, select
 
-from admin_cli.common import age_band, dry_run_option, emit, find_segment, table
+from admin_cli.common import age_band, dry_run_option, emit, find_money_type, find_segment, table
 from admin_cli.context import CliContext, pass_ctx
 from admin_cli.main import cli
 from ledger.clock import today_jst
@@ -64,6 +64,8 @@ def define(ctx: CliContext, name: str, description: str, age_min: int | None, ag
            "followers_only": followers_only or None}
     criteria = validate_criteria({k: v for k, v in raw.items() if v is not None})
     with ctx.core().db.write() as s:
+        if money_type is not None:
+            find_money_type(s, money_type)  # a misspelt code would silently match no one
         seg = s.execute(select(Segment).where(Segment.name == name)).scalar()
         if seg is not None and not replace:
             raise AlreadyDone(f"セグメント「{name}」はすでにあります（置き換えるときは --replace）。")

@@ -118,8 +118,11 @@ def compute(conn: Connection, start: date, end: date) -> Kpi:
     # grant uptake: who received it, of who is eligible or received
     received = dict(conn.execute(select(Entry.ref, func.count()).where(Entry.kind == "grant")
                                  .group_by(Entry.ref)).all())
-    for prog, criteria in conn.execute(select(GrantProgram, Segment.criteria).outerjoin(
-            Segment, Segment.id == GrantProgram.segment_id).order_by(GrantProgram.id)).all():
+    # a Core connection returns columns, not ORM objects, so the program's fields are selected one by one
+    for prog in conn.execute(select(GrantProgram.code, GrantProgram.name, GrantProgram.mode, GrantProgram.amount,
+                                    Segment.criteria).outerjoin(Segment, Segment.id == GrantProgram.segment_id)
+                             .order_by(GrantProgram.id)).all():
+        criteria = prog.criteria
         got = int(received.get(f"grant:{prog.code}", 0))
         not_yet = conn.execute(select(func.count()).select_from(
             segment_query(criteria or {}, end).where(Resident.id.not_in(

@@ -71,7 +71,9 @@ def check_base_date(day: date) -> date:
 def compute(conn: Connection, base_date: date) -> UnusedReport:
     check_base_date(base_date)
     cutoff = end_of_jst_day(base_date)
-    types = conn.execute(select(MoneyType).where(MoneyType.kind == "prepaid").order_by(MoneyType.id)).scalars().all()
+    # a Core connection returns rows of columns (not ORM objects): select the fields the report reads
+    types = conn.execute(select(MoneyType.id, MoneyType.code, MoneyType.name, MoneyType.validity_days,
+                                MoneyType.valid_until).where(MoneyType.kind == "prepaid").order_by(MoneyType.id)).all()
     if not types:
         return UnusedReport(base_date, [], 0, False, 0)
     ids = [mt.id for mt in types]
