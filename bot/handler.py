@@ -93,6 +93,7 @@ class Handler:
             finally:
                 CONVERSATION.reset(token)
         self.sender.reply(ev.reply_token, uid, messages)
+        self.ensure_menu(uid)
 
     def _lock(self, uid: str) -> threading.Lock:
         """One conversation turn at a time per person (two quick taps must not race on the state)."""
@@ -146,6 +147,14 @@ class Handler:
             return None
         language = (profile or {}).get("language")
         return norm_lang(language) if language else None
+
+    def ensure_menu(self, uid: str) -> None:
+        """After the answer: move this person to the menu they should see now, if that changed
+        where the bot could not see it (a shop role given at the counter)."""
+        try:
+            self.linker.ensure(uid)
+        except Exception:  # noqa: BLE001 - a menu is never worth failing a conversation over
+            log.warning("rich menu check failed", exc_info=True)
 
     def link_menu(self, uid: str) -> None:
         try:

@@ -92,7 +92,7 @@ def choose_menu(is_registered: bool, is_shop_staff: bool, lang: str | None = Non
     return menu_key(name, menu_lang(lang))
 
 
-def _resolve(key: str, ids: Mapping[str, str]) -> str:
+def resolve(key: str, ids: Mapping[str, str]) -> str:
     """The id for a menu key; an English key falls back to the Japanese menu if not deployed."""
     if key in ids:
         return ids[key]
@@ -117,7 +117,7 @@ def relink(client: RichMenuClient, assignments: Mapping[str, str], ids: Mapping[
     groups: dict[str, list[str]] = {}
     for user_id, key in assignments.items():
         groups.setdefault(key, []).append(user_id)
-    targets = {key: _resolve(key, ids) for key in groups}
+    targets = {key: resolve(key, ids) for key in groups}
     for key, users in groups.items():
         for part in _chunks(users, BULK_LINK_MAX):
             client.bulk_link(list(part), targets[key])
@@ -128,4 +128,4 @@ def relink(client: RichMenuClient, assignments: Mapping[str, str], ids: Mapping[
 def link_user(client: RichMenuClient, user_id: str, key: str, ids: Mapping[str, str]) -> None:
     """Link one user now (e.g. right after registering): the single-user call takes effect at once,
     where bulk links are processed later."""
-    client.link_rich_menu(user_id, _resolve(key, ids))
+    client.link_rich_menu(user_id, resolve(key, ids))

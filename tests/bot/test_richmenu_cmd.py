@@ -101,3 +101,16 @@ def test_status_lists_the_deployed_menus(machi_cmd):
     assert "まだ登録されていません" in machi_cmd("richmenu", "status").output
     machi_cmd("richmenu", "deploy")
     assert "resident" in machi_cmd("richmenu", "status").output
+
+
+def test_a_shop_role_given_at_the_counter_reaches_the_menu_on_the_next_turn(machi_cmd, machi, phone, line):
+    assert machi_cmd("richmenu", "deploy", "--lang", "ja").exit_code == 0
+    ids = deployed(machi)
+    with machi.db.write() as s:
+        registry.add_staff(s, "M001", KENTA, "clerk", "鈴木")  # `machi merchant staff add`, no link
+    kenta = phone(KENTA)
+    kenta.say("ヘルプ")
+    assert line.store.menu_for(KENTA) == ids["shop"]
+    links = len(line.store.requests_to(f"/v2/bot/user/{KENTA}/richmenu/{ids['shop']}"))
+    kenta.say("ヘルプ")
+    assert len(line.store.requests_to(f"/v2/bot/user/{KENTA}/richmenu/{ids['shop']}")) == links == 1
