@@ -6,6 +6,7 @@ import json
 import click
 from sqlalchemy import select
 
+from admin_cli.common import JaIntRange
 from admin_cli.context import CliContext, pass_ctx
 from admin_cli.main import cli
 from ledger import chain, invariants
@@ -36,7 +37,7 @@ def verify(ctx: CliContext) -> None:
 
 
 @audit.command("log")
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--limit", default=50, show_default=True, type=JaIntRange(1, 10_000))
 @click.option("--action", default=None, help="この操作だけ（例: grant.run）")
 @pass_ctx
 def log(ctx: CliContext, limit: int, action: str | None) -> None:

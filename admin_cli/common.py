@@ -187,3 +187,18 @@ class JaChoice(click.Choice):
 
     def get_invalid_choice_message(self, value: Any, ctx: click.Context | None) -> str:
         return f"「{value}」は指定できません。次のいずれかを指定してください: {'、'.join(map(str, self.choices))}"
+
+
+class JaIntRange(click.IntRange):
+    """click.IntRange that refuses, in Japanese, a number outside the range or one that is not a number."""
+
+    def _describe_range(self) -> str:
+        low = f"{self.min}以上" if self.min is not None else ""
+        high = f"{self.max}以下" if self.max is not None else ""
+        return low + high
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return super().convert(value, param, ctx)
+        except click.BadParameter:
+            self.fail(f"「{value}」は使えません。{self._describe_range()}の整数で指定してください。", param, ctx)

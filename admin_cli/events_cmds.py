@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from werkzeug.serving import run_simple
 
 from admin_cli import event_qr
-from admin_cli.common import JST_DATETIME, dry_run_option, emit, find_money_type, jst, table
+from admin_cli.common import JST_DATETIME, JaIntRange, dry_run_option, emit, find_money_type, jst, table
 from admin_cli.context import CliContext, pass_ctx
 from admin_cli.grants_cmds import check_code
 from admin_cli.main import cli
@@ -111,8 +111,8 @@ def poster(ctx: CliContext, code: str, out_dir: Path) -> None:
 @event.command("screen")
 @click.argument("code")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535))
-@click.option("--period", default=event_qr.PERIOD, show_default=True, type=click.IntRange(10, 600),
+@click.option("--port", default=8765, show_default=True, type=JaIntRange(1, 65535))
+@click.option("--period", default=event_qr.PERIOD, show_default=True, type=JaIntRange(10, 600),
               help="QRが変わる間隔（秒）")
 @pass_ctx
 def screen(ctx: CliContext, code: str, host: str, port: int, period: int) -> None:

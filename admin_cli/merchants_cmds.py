@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from sqlalchemy import func, select
 
-from admin_cli.common import JaChoice, dry_run_option, emit, find_merchant, table, yen
+from admin_cli.common import JaChoice, JaIntRange, dry_run_option, emit, find_merchant, table, yen
 from admin_cli.context import CliContext, pass_ctx
 from admin_cli.main import cli
 from ledger import registry, zengin
@@ -33,7 +33,7 @@ def merchant() -> None:
 @click.option("--kana", default="", help="店名カナ")
 @click.option("--category", type=JaChoice(list(CATEGORIES)), default="small", show_default=True,
               help="small=地元の中小店舗（専用券も使える） / large=大型店（共通券のみ）")
-@click.option("--fee-bp", type=click.IntRange(0, 2000), default=0, show_default=True,
+@click.option("--fee-bp", type=JaIntRange(0, 2000), default=0, show_default=True,
               help="換金手数料（ベーシスポイント。100=1%）")
 @dry_run_option
 @pass_ctx

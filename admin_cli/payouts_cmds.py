@@ -8,7 +8,7 @@ import click
 from sqlalchemy import func, select
 
 from admin_cli import payout_files, settings
-from admin_cli.common import JST_DATE, dry_run_option, emit, jst, progress, table, yen
+from admin_cli.common import JST_DATE, JaIntRange, dry_run_option, emit, jst, progress, table, yen
 from admin_cli.context import CliContext, pass_ctx
 from admin_cli.main import cli
 from ledger import zengin
@@ -65,7 +65,7 @@ def remitter_cmd(ctx: CliContext, code: str, name_kana: str, bank_code: str, bra
 
 @payout.command("schedule")
 @click.option("--days", required=True, help="毎月の精算日（例: 1,16）。前回の精算の翌日から前日までを締めます")
-@click.option("--transfer-after", default=5, show_default=True, type=click.IntRange(1, 30),
+@click.option("--transfer-after", default=5, show_default=True, type=JaIntRange(1, 30),
               help="振込日（締め日の何日後、土日は翌月曜）")
 @dry_run_option
 @pass_ctx

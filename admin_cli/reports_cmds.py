@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 from sqlalchemy import func, select
 
-from admin_cli.common import JST_DATE, JaChoice, emit, table, yen
+from admin_cli.common import JST_DATE, JaChoice, JaIntRange, emit, table, yen
 from admin_cli.context import CliContext, pass_ctx
 from admin_cli.main import cli
 from admin_cli.reports import export as export_mod
@@ -103,7 +103,7 @@ def survey() -> None:
 
 @survey.command("results")
 @click.argument("survey_id", required=False)
-@click.option("--top", default=10, show_default=True, type=click.IntRange(1, 100), help="自由回答以外の選択肢の上位")
+@click.option("--top", default=10, show_default=True, type=JaIntRange(1, 100), help="自由回答以外の選択肢の上位")
 @pass_ctx
 def results(ctx: CliContext, survey_id: str | None, top: int) -> None:
     """アンケートの回答数・平均点（5段階）・質問ごとの回答の分布。自由記述は件数のみ表示します（個人情報のため）。"""

@@ -10,6 +10,7 @@ from admin_cli.common import (
     JST_DATE,
     LINE_ID,
     JaChoice,
+    JaIntRange,
     age_on,
     dry_run_option,
     emit,
@@ -39,7 +40,7 @@ def resident() -> None:
 @resident.command("list")
 @click.option("--district", default=None, help="地区で絞り込み（例: 古丹別）")
 @click.option("--status", type=JaChoice(RESIDENT_STATUSES), default=None, help="状態で絞り込み")
-@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 100_000))
+@click.option("--limit", default=50, show_default=True, type=JaIntRange(1, 100_000))
 @pass_ctx
 def list_(ctx: CliContext, district: str | None, status: str | None, limit: int) -> None:
     """住民の一覧（番号・氏名・年齢・地区・状態・本人確認・LINE/カード）。"""
@@ -110,8 +111,8 @@ def show(ctx: CliContext, ref: str) -> None:
 @click.option("--kana", required=True, help="氏名（カナ）")
 @click.option("--birth", type=JST_DATE, required=True, help="生年月日（例: 1938-03-03）")
 @click.option("--district", required=True, help="地区（例: 力昼）")
-@click.option("--household-size", type=click.IntRange(1, 30), default=None, help="世帯人数")
-@click.option("--children", type=click.IntRange(0, 20), default=0, show_default=True, help="子どもの数")
+@click.option("--household-size", type=JaIntRange(1, 30), default=None, help="世帯人数")
+@click.option("--children", type=JaIntRange(0, 20), default=0, show_default=True, help="子どもの数")
 @click.option("--line-user-id", default=None, help="LINEユーザーID（あれば）")
 @dry_run_option
 @pass_ctx

@@ -7,7 +7,16 @@ import click
 from sqlalchemy import func, select
 
 from admin_cli import lottery
-from admin_cli.common import JST_DATETIME, dry_run_option, emit, find_money_type, find_resident, table, yen
+from admin_cli.common import (
+    JST_DATETIME,
+    JaIntRange,
+    dry_run_option,
+    emit,
+    find_money_type,
+    find_resident,
+    table,
+    yen,
+)
 from admin_cli.context import CliContext, pass_ctx
 from admin_cli.grants_cmds import check_code
 from admin_cli.main import cli
@@ -36,7 +45,7 @@ def _offer(s, code: str) -> SaleOffer:
 @click.option("--price", required=True, type=int, help="1セットの販売価格（円）")
 @click.option("--component", "components", multiple=True, required=True,
               help="1セットに入る券種と額面（例: PREM=6500 を券種ごとに）")
-@click.option("--limit", "per_resident", default=5, show_default=True, type=click.IntRange(1, 100),
+@click.option("--limit", "per_resident", default=5, show_default=True, type=JaIntRange(1, 100),
               help="お一人あたりの上限セット数")
 @click.option("--total-sets", type=int, default=None, help="販売する総セット数")
 @click.option("--lottery", "is_lottery", is_flag=True, help="抽選販売（LINEで申し込み → machi sale draw）")

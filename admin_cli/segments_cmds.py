@@ -6,7 +6,7 @@ from typing import Any
 import click
 from sqlalchemy import func, select
 
-from admin_cli.common import age_band, dry_run_option, emit, find_money_type, find_segment, table
+from admin_cli.common import JaIntRange, age_band, dry_run_option, emit, find_money_type, find_segment, table
 from admin_cli.context import CliContext, pass_ctx
 from admin_cli.main import cli
 from ledger.clock import today_jst
@@ -84,7 +84,7 @@ def define(ctx: CliContext, name: str, description: str, age_min: int | None, ag
 
 @segment.command("preview")
 @click.argument("name")
-@click.option("--sample", default=10, show_default=True, type=click.IntRange(0, 100), help="例として表示する人数")
+@click.option("--sample", default=10, show_default=True, type=JaIntRange(0, 100), help="例として表示する人数")
 @pass_ctx
 def preview(ctx: CliContext, name: str, sample: int) -> None:
     """該当する人数と、その一部（番号・年代・地区・LINE）を表示します。"""
