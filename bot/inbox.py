@@ -39,8 +39,10 @@ class Inbox:
              now: datetime) -> bool:
         values = {"id": event_id, "kind": kind[:32], "status": status, "body": body, "attempts": 0,
                   "received_at": now, "claimed_at": now if status == "processing" else None}
-        result = conn.execute(self._insert.values(**values).on_conflict_do_nothing(index_elements=["id"]))
-        return bool(result.rowcount)
+        # RETURNING, not rowcount: psycopg reports -1 for a skipped ON CONFLICT DO NOTHING.
+        result = conn.execute(self._insert.values(**values).on_conflict_do_nothing(index_elements=["id"])
+                              .returning(WebhookEvent.id))
+        return result.first() is not None
 
     def accept(self, events: list[tuple[str, str, dict[str, Any]]]) -> list[str]:
         """Record (id, type, raw event) as pending, in one transaction; returns the ids that were new."""
@@ -71,7 +73,8 @@ class Inbox:
                 return None
             won = conn.execute(update(WebhookEvent).where(WebhookEvent.id == event_id, WebhookEvent.status == "pending")
                                .values(status="processing", body=None, claimed_at=utcnow(),
-                                       attempts=WebhookEvent.attempts + 1)).rowcount
+                                       attempts=WebhookEvent.attempts + 1)
+                               .returning(WebhookEvent.id)).first() is not None
         return body if won else None
 
     def finish(self, event_id: str, status: str = "done") -> None:
