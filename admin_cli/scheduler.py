@@ -37,6 +37,7 @@ from admin_cli import announce, payout_files, reminders, settings
 from admin_cli.sender import Sender
 from ledger.clock import JST, jst_date, jst_midnight_utc, utcnow
 from ledger.db import Base
+from ledger.errors import LedgerError
 from ledger.models import AuditLog, Entry, PayoutBatch
 from ledger.services import expiry, payouts
 
@@ -212,6 +213,18 @@ def payout_due(db: Any, today: date) -> PayoutDue | None:
     return PayoutDue(start, end, transfer)
 
 
+def _not_ready_to_pay(db: Any, end: date) -> str:
+    """Why the transfer file could not be written after paying out ('' when it could)."""
+    try:
+        payout_files.remitter(db)
+    except LedgerError as exc:
+        return exc.message
+    missing = [f"{r['code']} {r['name']}" for r in payout_files.preview(db, end) if r["net"] > 0 and not r["bank"]]
+    if missing:
+        return "振込口座が未登録の店舗があります（`machi merchant bank` で登録）: " + "、".join(missing)
+    return ""
+
+
 def job_payout(now: datetime | None = None) -> dict[str, Any]:
     """Close the owed period, pay every shop out, write the Zengin file and statements."""
     rt = _rt()
@@ -219,6 +232,11 @@ def job_payout(now: datetime | None = None) -> dict[str, Any]:
     due = payout_due(core.db, jst_date(now or core.uow.clock()))
     if due is None:
         return {"batch_id": None}
+    problem = _not_ready_to_pay(core.db, due.end)
+    if problem:  # refuse before any money moves; staff see it in `machi audit log` and the job log
+        _audit(core, "scheduler.payout", f"refused {due.start}..{due.end}: {problem}")
+        log.warning("payout %s..%s not run: remitter or shop bank accounts missing", due.start, due.end)
+        return {"batch_id": None, "error": problem}
     res = payouts.run_payouts(core.uow, due.start, due.end, due.transfer, actor=ACTOR)
     files = payout_files.write_all(core.db, res.batch_id, rt.payout_dir)
     _audit(core, "scheduler.payout", f"batch {res.batch_id} {due.start}..{due.end} created {res.created} "

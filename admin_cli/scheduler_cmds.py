@@ -74,6 +74,7 @@ def _once(ctx: CliContext) -> None:
 
 def _forever(ctx: CliContext, core: Any) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("apscheduler.scheduler").setLevel(logging.WARNING)  # job runs are logged by the executor
     sched = scheduler.build(core)
 
     def stop(_signum: int, _frame: Any) -> None:

@@ -99,6 +99,11 @@ def test_payout_run_killed_mid_way_pays_each_shop_once(town, line_env, core, tmp
         for n in range(2, 7):
             registry.create_merchant(s, code=f"M00{n}", name=f"店{n}", category="small", fee_rate_bp=100)
         shops = list(s.execute(select(Merchant.id).order_by(Merchant.id)).scalars())
+    assert machi("payout", "remitter", "--code", "1234567890", "--name", "トママエチョウ", "--bank", "1022",
+                 "--branch", "007", "--number", "7654321").exit_code == 0
+    for n in range(1, 7):
+        assert machi("merchant", "bank", f"M00{n}", "--bank", "1022", "--branch", "007", "--number", f"{n}",
+                     "--holder", f"ミセ{n}").exit_code == 0
     past = later(days=-3)
     uow = town.at(past)
     for n, shop in enumerate(shops):
