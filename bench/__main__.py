@@ -31,7 +31,16 @@ def webhook(args: argparse.Namespace) -> list[dict]:
     return [webhook_bench.run(seconds=args.seconds)]
 
 
-SUITES = {"ledger": ledger, "liff": liff, "webhook": webhook}
+def staff(args: argparse.Namespace) -> list[dict]:
+    from bench import staff_bench  # noqa: PLC0415
+
+    out = [staff_bench.run(_common.fresh_sqlite, "SQLite")]
+    if _common.fresh_postgres("staff_probe"):
+        out.append(staff_bench.run(_common.fresh_postgres, "PostgreSQL"))
+    return out
+
+
+SUITES = {"ledger": ledger, "liff": liff, "webhook": webhook, "staff": staff}
 
 
 def main() -> None:
