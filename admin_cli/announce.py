@@ -192,11 +192,12 @@ def append_recipients(db: Database, ann_id: int, user_ids: list[str], *, skipped
 
 
 def due(db: Database, now: datetime | None = None) -> list[int]:
-    """Scheduled announcements whose time has come, and any a crashed run left half-sent."""
+    """Scheduled announcements whose time has come (a failed scheduled one again), and any a crashed run
+    left half-sent."""
     now = now or utcnow()
     with db.session() as s:
         return list(s.execute(select(Announcement.id).where(
-            ((Announcement.status == "scheduled") & (Announcement.scheduled_at <= now))
+            (Announcement.status.in_(("scheduled", "failed")) & (Announcement.scheduled_at <= now))
             | (Announcement.status == "sending")).order_by(Announcement.id)).scalars())
 
 

@@ -125,3 +125,18 @@ def test_dry_run_sends_and_stores_nothing(town, line_env, fake_line):
     assert res.exit_code == 0 and "試し実行" in res.output and "8 人" in res.output
     assert town.count(Announcement) == 0 and fake_line.store.requests == []
     assert uid(1)  # helper is importable for other tests
+
+
+def test_a_scheduled_send_that_failed_is_tried_again_by_the_scheduler(town, line_env, fake_line, core):
+    at = f"{to_jst(later(minutes=2)):%Y-%m-%d %H:%M}"
+    assert machi("announce", "create", "--title", "t", "--all", "--text", "再送のお知らせ", "--at", at).exit_code == 0
+    scheduler.install(scheduler.Runtime(core, lambda: line_sender(load_config())))
+    fake_line.store.fail_next("/v2/bot/message/multicast", 500, count=4)  # LINE down for every retry
+    out = scheduler.job_announcements(now=later(minutes=5))
+    assert out["sent"] == [] and len(out["failed"]) == 1
+    listed = json.loads(machi("--json", "announce", "list").output)
+    assert listed[0]["status"] == "failed"
+    out = scheduler.job_announcements(now=later(minutes=6))  # the next minute: LINE is back
+    assert out["sent"] == [listed[0]["id"]]
+    for rid, line in town.line_ids.items():
+        assert len(fake_line.deliveries(line, "再送のお知らせ")) == (0 if rid == town.unreachable else 1)
