@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from admin_cli.models import Announcement, AnnouncementChunk
@@ -55,8 +55,8 @@ def audience(conn: Any, criteria: dict[str, Any], today: date, *, exclude_grant:
     """Every active resident the criteria select, minus who cannot be reached on LINE."""
     base = segment_query(criteria, today)
     if exclude_grant:
-        received = select(Entry.resident_id).where(Entry.ref == f"grant:{exclude_grant}")
-        base = base.where(Resident.id.not_in(received))
+        received = exists().where(Entry.resident_id == Resident.id, Entry.ref == f"grant:{exclude_grant}")
+        base = base.where(~received)
     matched = conn.execute(select(func.count()).select_from(base.order_by(None).subquery())).scalar_one()
     q = (base.with_only_columns(Resident.line_user_id)
          .where(Resident.line_user_id.is_not(None), Resident.reachable.is_(True)))

@@ -12,11 +12,14 @@ the resident's tap reaches the ledger through the bot.
 """
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 
 from admin_cli import announce, line_messages
 from admin_cli.models import AnnouncementChunk, GrantRun
@@ -30,6 +33,7 @@ from ledger.segments import segment_query
 from ledger.services.grants import award_many
 
 BATCH = 500
+PG_WORKERS = 3
 
 
 @dataclass(frozen=True)
@@ -79,8 +83,10 @@ def _criteria(s, prog: GrantProgram) -> dict:
 
 
 def _candidates(code: str, criteria: dict, today: date):
-    received = select(Entry.resident_id).where(Entry.ref == f"grant:{code}", Entry.resident_id.is_not(None))
-    return segment_query(criteria, today).where(Resident.id.not_in(received))
+    """Who the segment selects and has not received it. NOT EXISTS, not NOT IN: PostgreSQL runs NOT IN
+    over a nullable column as a subplan per row once the received set outgrows work_mem (quadratic)."""
+    received = exists().where(Entry.resident_id == Resident.id, Entry.ref == f"grant:{code}")
+    return segment_query(criteria, today).where(~received)
 
 
 def _window_text(prog: GrantProgram) -> str:
@@ -216,29 +222,51 @@ def run_push(core: Machi, code: str, *, actor: str, sender: Sender | None = None
     refused: dict[str, int] = {}
     exhausted = False
     last_id = 0
+    workers = 1 if db.sqlite else PG_WORKERS  # SQLite has one writer; PostgreSQL overlaps the round trips
+
+    def settle(res: Any, asked: int) -> None:
+        nonlocal awarded, total, exhausted
+        if notices is not None:
+            notices.add([r.resident_id for r in res.awarded if not r.replayed])
+            tell()
+        awarded += len(res.awarded)
+        total += sum(r.amount for r in res.awarded)
+        for err in res.refused.values():
+            refused[err.code] = refused.get(err.code, 0) + 1
+        exhausted = exhausted or res.budget_exhausted
+        with db.write() as s:
+            s.execute(update(GrantRun).where(GrantRun.id == run_id).values(
+                awarded=GrantRun.awarded + len(res.awarded), total=GrantRun.total + sum(r.amount for r in res.awarded),
+                refused=GrantRun.refused + len(res.refused)))
+        if on_progress:
+            on_progress(asked)
+
     try:
-        while not exhausted:
-            with db.session() as s:
-                ids = list(s.execute(_candidates(code, criteria, today).where(Resident.id > last_id)
-                                     .limit(batch)).scalars())
-            if not ids:
-                break
-            last_id = ids[-1]
-            res = award_many(core.uow, program_code=code, resident_ids=ids, actor=actor)
-            if notices is not None:
-                notices.add([r.resident_id for r in res.awarded if not r.replayed])
-                tell()
-            awarded += len(res.awarded)
-            total += sum(r.amount for r in res.awarded)
-            for err in res.refused.values():
-                refused[err.code] = refused.get(err.code, 0) + 1
-            exhausted = res.budget_exhausted
-            with db.write() as s:
-                s.execute(update(GrantRun).where(GrantRun.id == run_id).values(
-                    awarded=GrantRun.awarded + len(res.awarded), total=GrantRun.total + sum(r.amount for r in res.awarded),
-                    refused=GrantRun.refused + len(res.refused)))
-            if on_progress:
-                on_progress(len(ids))
+        with ThreadPoolExecutor(workers, thread_name_prefix="grant-run") as pool:
+            in_flight: deque[tuple[Future, int]] = deque()
+            more = True
+            while more or in_flight:
+                if more and not exhausted and len(in_flight) < workers:
+                    # Walk the segment in id order and leave out, within each batch only, who already
+                    # received it: an anti-join over the whole town per batch would grow with every batch.
+                    with db.session() as s:
+                        page = list(s.execute(segment_query(criteria, today).where(Resident.id > last_id)
+                                              .order_by(None).order_by(Resident.id).limit(batch)).scalars())
+                        received = set(s.execute(select(Entry.resident_id).where(
+                            Entry.resident_id.in_(page), Entry.ref == f"grant:{code}")).scalars()) if page else set()
+                    if not page:
+                        more = False
+                        continue
+                    last_id = page[-1]
+                    ids = [r for r in page if r not in received]
+                    if ids:
+                        in_flight.append((pool.submit(award_many, core.uow, program_code=code, resident_ids=ids,
+                                                      actor=actor), len(ids)))
+                    continue
+                if not in_flight:
+                    break
+                future, asked = in_flight.popleft()
+                settle(future.result(), asked)
         if notices is not None and not notice_failed:
             try:
                 chunks_sent += notices.send(sender, finish=True)

@@ -9,6 +9,7 @@ ledger's award_many plus the multicast notice) and the `machi report kpi` comman
 """
 from __future__ import annotations
 
+import logging
 import random
 import statistics
 import tempfile
@@ -59,6 +60,8 @@ def sends(url: str, residents: int = 100_000) -> dict[str, Any]:
         s.add(GrantProgram(code="ALL100K", name="くらし応援給付", money_type_id=mt.id, amount=5_000, mode="push"))
     _residents(db, residents)
     db.dispose()
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per request would drown the figures
+    logging.getLogger("bot.line_client").setLevel(logging.WARNING)
     line_url, store, stop = run_fake_line(channel_access_token=TOKEN)
     core = build_core(load_config(database_url=url, env="test", line_api_host=line_url,
                                   line_channel_access_token=TOKEN))
