@@ -1,9 +1,15 @@
 """Helpers the benchmarks share: fresh databases, latency statistics."""
 from __future__ import annotations
 
+import http.client
 import os
+import socket
 import statistics
+import subprocess
 import tempfile
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -60,3 +66,82 @@ def summary(latencies_ms: list[float], seconds: float) -> dict[str, float]:
         "p50_ms": round(statistics.median(latencies_ms), 2) if latencies_ms else float("nan"),
         "p99_ms": round(percentile(latencies_ms, 99), 2),
     }
+
+
+# ---------------------------------------------------------------- a server under load
+
+Request = tuple[str, str, bytes, dict[str, str]]  # method, path, body, headers
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
+    """Until the server started as `proc` answers /healthz (gunicorn loads the app in each worker)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {proc.returncode}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                conn.close()
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("gunicorn did not answer /healthz")
+
+
+def closed_loop(port: int, clients: int, seconds: float, request: Callable[[int, int], Request],
+                ok_status: int) -> tuple[list[float], list[str], float]:
+    """`clients` threads, each on its own keep-alive connection, send `request(client, k)` as fast as the
+    answers come back for `seconds`; latencies (ms) of the answers with `ok_status`, the other outcomes,
+    and the seconds it took. Closed loop: a slower server is offered less, as a town's phones would."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    gate = threading.Barrier(clients + 1)
+    stop_at = [0.0]
+
+    def client(n: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        done: list[float] = []
+        failed: list[str] = []
+        gate.wait()
+        k = 0
+        while time.perf_counter() < stop_at[0]:
+            k += 1
+            method, path, body, headers = request(n, k)
+            t0 = time.perf_counter()
+            try:
+                conn.request(method, path, body=body, headers=headers)
+                resp = conn.getresponse()
+                payload = resp.read()
+            except (OSError, http.client.HTTPException) as exc:
+                failed.append(type(exc).__name__)
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                continue
+            if resp.status == ok_status:
+                done.append((time.perf_counter() - t0) * 1000)
+            else:
+                failed.append(f"{resp.status}:{payload[:80]!r}")
+        conn.close()
+        with lock:
+            latencies.extend(done)
+            errors.extend(failed)
+
+    pool = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
+    for t in pool:
+        t.start()
+    began = time.perf_counter()
+    stop_at[0] = began + seconds
+    gate.wait()
+    for t in pool:
+        t.join(seconds + 60)
+    return latencies, errors, time.perf_counter() - began

@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,6 +29,7 @@ from werkzeug.wrappers import Request, Response
 
 import models_registry
 import schema
+from bench import _common
 from ledger import registry
 from ledger.db import Database
 from ledger.events import MessageBus
@@ -66,11 +66,11 @@ def _run_once(seconds: float, clients: int, workers: int, threads: int, *, recei
     subs = _prepare(url, clients * residents_per_client, shops)
     prepare_s = time.perf_counter() - t0
     verify = _FakeLine()
-    port = _free_port()
+    port = _common.free_port()
     proc = _gunicorn(url, port, verify.url, workers, threads, tmp, per_worker=-(-clients // workers) + 2,
                      receipts=receipts)
     try:
-        _wait_healthy(port, proc)
+        _common.wait_healthy(port, proc)
         _warm_up(port, subs)
         latencies, errors, elapsed = _drive(port, subs, clients, residents_per_client, shops, seconds)
     finally:
@@ -86,11 +86,11 @@ def _run_once(seconds: float, clients: int, workers: int, threads: int, *, recei
     result = {
         "payments_per_s": round(ok / elapsed, 1) if elapsed else 0.0,
         "p50_ms": round(statistics.median(latencies), 2) if latencies else float("nan"),
-        "p99_ms": round(_percentile(latencies, 99), 2),
+        "p99_ms": round(_common.percentile(latencies, 99), 2),
         "count": ok, "errors": len(errors), "error_kinds": sorted(set(errors))[:5],
         "ledger_payments": paid, "receipts_pushed": pushed, "seconds": round(elapsed, 2), "clients": clients,
         "gunicorn": f"-w {workers} --threads {threads}", "prepare_s": round(prepare_s, 1),
-        "target_met": bool(latencies) and ok / elapsed >= 300 and _percentile(latencies, 99) < 150,
+        "target_met": bool(latencies) and ok / elapsed >= 300 and _common.percentile(latencies, 99) < 150,
     }
     print(f"  LIFF API{' + receipts' if receipts else ''}: {result['payments_per_s']} payments/s, p50 {result['p50_ms']} ms, "
           f"p99 {result['p99_ms']} ms, {ok} paid, {len(errors)} errors ({clients} clients, "
@@ -162,12 +162,6 @@ class _FakeLine:
         self._server.shutdown()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _gunicorn(url: str, port: int, line_url: str, workers: int, threads: int, tmp: Path,
               per_worker: int, receipts: bool) -> subprocess.Popen:
     """gunicorn on `port`. `per_worker` caps each worker's keep-alive connections so the callers'
@@ -196,23 +190,6 @@ def post_worker_init(worker):
 """
 
 
-def _wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {proc.returncode}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("gunicorn did not answer /healthz")
-
-
 def _warm_up(port: int, subs: list[str]) -> None:
     """Each worker verifies a token once and caches it; do that before the clock starts."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -227,62 +204,17 @@ def _warm_up(port: int, subs: list[str]) -> None:
 
 def _drive(port: int, subs: list[str], clients: int, per_client: int, shops: int,
            seconds: float) -> tuple[list[float], list[str], float]:
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    start_gate = threading.Barrier(clients + 1)
-    stop_at = [0.0]
+    """Each client pays at random small shops by shop QR for its own residents."""
+    rnds = [random.Random(n) for n in range(clients)]
 
-    def client(n: int) -> None:
-        rnd = random.Random(n)
+    def request(n: int, k: int) -> _common.Request:
         mine = subs[n * per_client:(n + 1) * per_client]
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        done: list[float] = []
-        failed: list[str] = []
-        start_gate.wait()
-        k = 0
-        while time.perf_counter() < stop_at[0]:
-            k += 1
-            sub = mine[k % len(mine)]
-            body = json.dumps({"merchant_code": f"B{rnd.randrange(shops):03d}", "amount": rnd.randint(100, 2000),
-                               "idempotency_key": f"bench-{n}-{k:08d}"})
-            t0 = time.perf_counter()
-            try:
-                conn.request("POST", "/api/payments", body=body,
-                             headers={"Authorization": f"Bearer bench.{sub}", "Content-Type": "application/json"})
-                resp = conn.getresponse()
-                payload = resp.read()
-                status = resp.status
-            except (OSError, http.client.HTTPException) as exc:
-                failed.append(type(exc).__name__)
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                continue
-            if status == 201:
-                done.append((time.perf_counter() - t0) * 1000)
-            else:
-                failed.append(f"{status}:{payload[:80]!r}")
-        conn.close()
-        with lock:
-            latencies.extend(done)
-            errors.extend(failed)
+        body = json.dumps({"merchant_code": f"B{rnds[n].randrange(shops):03d}", "amount": rnds[n].randint(100, 2000),
+                           "idempotency_key": f"bench-{n}-{k:08d}"}).encode()
+        return ("POST", "/api/payments", body,
+                {"Authorization": f"Bearer bench.{mine[k % len(mine)]}", "Content-Type": "application/json"})
 
-    pool = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
-    for t in pool:
-        t.start()
-    began = time.perf_counter()
-    stop_at[0] = began + seconds
-    start_gate.wait()
-    for t in pool:
-        t.join(seconds + 60)
-    return latencies, errors, time.perf_counter() - began
-
-
-def _percentile(values: list[float], p: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * (len(ordered) - 1))))]
+    return _common.closed_loop(port, clients, seconds, request, ok_status=201)
 
 
 if __name__ == "__main__":  # python -m bench.liff_api

@@ -17,11 +17,9 @@ Target: ≥ 300 webhooks/s with p99 under 100 ms. Figures are printed, never ass
 """
 from __future__ import annotations
 
-import http.client
 import json
 import logging
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,6 +38,7 @@ import models_registry
 import schema
 from admin_cli import demo_town
 from app import build_core
+from bench import _common
 from bench._common import percentile
 from bot.webhook import sign
 from config import load_config
@@ -62,10 +61,10 @@ def _run_once(seconds: float, clients: int, workers: int, threads: int, mode: st
     url = f"sqlite:///{tmp / 'webhook.db'}"
     users = _prepare(url)
     line = _FakeLine()
-    port = _free_port()
+    port = _common.free_port()
     proc = _gunicorn(url, port, line.url, workers, threads, tmp, bot_workers=4 if mode == "queued" else 0)
     try:
-        _wait_healthy(port, proc)
+        _common.wait_healthy(port, proc)
         _drive(port, users, clients, 1.0)  # warm-up: imports, connections, the flows' first load
         warm_replies = line.replies
         latencies, errors, elapsed = _drive(port, users, clients, seconds)
@@ -141,12 +140,6 @@ class _FakeLine:
         self._server.shutdown()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _gunicorn(url: str, port: int, line_url: str, workers: int, threads: int, tmp: Path,
               bot_workers: int) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": url, "LINE_API_HOST": line_url, "MACHI_ENV": "test",
@@ -158,23 +151,6 @@ def _gunicorn(url: str, port: int, line_url: str, workers: int, threads: int, tm
            "--chdir", str(ROOT), "app:create_app()"]
     log = open(tmp / "gunicorn.log", "w")  # noqa: SIM115 - closed with the process
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-
-
-def _wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 30) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {proc.returncode}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status == 200:
-                conn.close()
-                return
-        except OSError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError("gunicorn did not answer /healthz")
 
 
 def _wait_for(done: Any, timeout: float) -> None:
@@ -194,52 +170,13 @@ def _body(user_id: str) -> bytes:
 
 
 def _drive(port: int, users: list[str], clients: int, seconds: float) -> tuple[list[float], list[str], float]:
-    latencies: list[float] = []
-    errors: list[str] = []
-    lock = threading.Lock()
-    gate = threading.Barrier(clients + 1)
-    stop_at = [0.0]
-
-    def client(n: int) -> None:
+    def request(n: int, k: int) -> _common.Request:
         # each client speaks for its own residents: one person's messages never overlap
         mine = users[n::clients] or [users[n % len(users)]]
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        done: list[float] = []
-        failed: list[str] = []
-        gate.wait()
-        k = 0
-        while time.perf_counter() < stop_at[0]:
-            k += 1
-            body = _body(mine[k % len(mine)])
-            headers = {"X-Line-Signature": sign(SECRET, body), "Content-Type": "application/json"}
-            t0 = time.perf_counter()
-            try:
-                conn.request("POST", "/callback", body=body, headers=headers)
-                resp = conn.getresponse()
-                payload = resp.read()
-            except (OSError, http.client.HTTPException) as exc:
-                failed.append(type(exc).__name__)
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-                continue
-            if resp.status == 200:
-                done.append((time.perf_counter() - t0) * 1000)
-            else:
-                failed.append(f"{resp.status}:{payload[:60]!r}")
-        conn.close()
-        with lock:
-            latencies.extend(done)
-            errors.extend(failed)
+        body = _body(mine[k % len(mine)])
+        return "POST", "/callback", body, {"X-Line-Signature": sign(SECRET, body), "Content-Type": "application/json"}
 
-    pool = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(clients)]
-    for t in pool:
-        t.start()
-    began = time.perf_counter()
-    stop_at[0] = began + seconds
-    gate.wait()
-    for t in pool:
-        t.join(seconds + 60)
-    return latencies, errors, time.perf_counter() - began
+    return _common.closed_loop(port, clients, seconds, request, ok_status=200)
 
 
 if __name__ == "__main__":  # python -m bench.webhook_bench
