@@ -140,3 +140,16 @@ def test_a_program_outside_its_window_is_refused_in_japanese(town, line_env, fak
     res = machi("grant", "run", "SPRING")
     assert res.exit_code == 1 and "受付期間外" in res.output and "Traceback" not in res.output
     assert town.entries_per_resident("grant:SPRING") == {} and fake_line.store.requests == []
+
+
+def test_when_line_fails_the_credits_stand_and_a_re_run_sends_only_the_missing_notices(town, line_env, fake_line):
+    fake_line.store.fail_next("/v2/bot/message/multicast", 500, count=4)  # every retry of the first notice
+    res = machi("grant", "run", "BABY")
+    assert res.exit_code == 1
+    assert "入金は済んでいます" in res.output and "Traceback" not in res.output
+    assert town.entries_per_resident("grant:BABY") == {rid: 1 for rid in town.residents[:4]}
+    again = machi("grant", "run", "BABY")
+    assert again.exit_code == 0, again.output
+    assert town.entries_per_resident("grant:BABY") == {rid: 1 for rid in town.residents[:4]}
+    for rid in town.residents[:4]:
+        assert len(fake_line.deliveries(town.line_ids[rid])) == 1
