@@ -7,8 +7,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bot import openapi_check
 from ledger.errors import InvalidInput
-from simulator import openapi_check
 
 MAX_MESSAGES = 5
 MAX_TEXT = 5000

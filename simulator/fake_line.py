@@ -26,7 +26,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from simulator import openapi_check
+from bot import openapi_check
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,8 @@ from typing import Any
 
 from flask import Flask
 
-from simulator import openapi_check, platform, webhook
+from bot import openapi_check
+from simulator import platform, webhook
 from simulator.chatlog import SimulatorStore
 from simulator.personas import Persona, list_personas, scan_choices
 

@@ -22,6 +22,7 @@ from linebot.v3.messaging import Message as SdkMessage
 
 from admin_cli import demo_town
 from app import build_core, create_app
+from bot import openapi_check
 from bot.dispatcher import Dispatcher
 from bot.runtime import Bot
 from bot.webhook import sign
@@ -30,7 +31,6 @@ from flows.clock import FakeClock
 from flows.inputs import Incoming
 from flows.messages import Message
 from ledger.clock import utcnow
-from simulator import openapi_check
 from simulator.fake_line import FakeLineStore
 from simulator.fake_line_server import run_fake_line
 

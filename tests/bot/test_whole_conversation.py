@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot import openapi_check
 from ledger.models import Resident
 from rich_menus.deploy import deploy
-from simulator import openapi_check
 from tests.bot.conftest import KENTA, SENT_TYPES, check_everything_sent
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from linebot.v3.messaging import Message
 
-from simulator import openapi_check as oc
+from bot import openapi_check as oc
 
 U = "U" + "0" * 32
 RICH_MENU_ID = "richmenu-" + "0" * 32

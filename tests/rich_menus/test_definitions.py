@@ -12,6 +12,7 @@ from openapi_schema_validator import OAS30WriteValidator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
+from bot import openapi_check
 from rich_menus.definitions import (
     ALIAS_RE,
     MENUS,
@@ -23,7 +24,6 @@ from rich_menus.definitions import (
     menu_payload,
     split_key,
 )
-from simulator import openapi_check
 from tests.rich_menus.conftest import ALL_MENUS, LIFF_ID, spec_path
 
 SPEC_URI = "urn:line-openapi:messaging-api"
