@@ -27,7 +27,11 @@ run: setup
 	$(BIN)/machi demo seed --if-empty
 	@echo ""
 	@echo "  まちウォレット デモの町: http://$(HOST):$(PORT)/simulator"
-	@echo "  (Ctrl+C で終了)"
+	@echo "  左は住民（佐藤 花子）、右はお店（Aコープの店員）のスマホです。ためしてみること:"
+	@echo "   1. 花子の「残高」をタップ → 券種ごとの残高"
+	@echo "   2. 花子の「支払う」→「QRコードを見せて払う」、店員の「読み取り」で花子の画面を選び 800 円"
+	@echo "   3. 上の選択で「鈴木 健太」に替えて「追加」→「登録する」（未登録の方の登録）"
+	@echo "  くわしい手順は README の「Try it: the simulator」にあります。(Ctrl+C で終了)"
 	@echo ""
 	MACHI_PUBLIC_URL=http://$(HOST):$(PORT) LINE_API_HOST=http://$(HOST):$(PORT) $(BIN)/machi serve --host $(HOST) --port $(PORT)
 
