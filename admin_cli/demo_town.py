@@ -151,6 +151,10 @@ def seed(core: Machi, now: datetime | None = None) -> dict[str, object]:
                     place="苫前海岸"))
         s.add(SaleOffer(code="PREM2026", name="とままえプレミアム商品券2026", price=10_000,
                         components={"PREM": 6_500, "PREM_LOCAL": 6_500}, per_resident_limit=5))
+        s.add(SaleOffer(code="PREM2026B", name="プレミアム商品券 第2弾（抽選）", price=10_000,
+                        components={"PREM": 6_500, "PREM_LOCAL": 6_500}, per_resident_limit=2, total_sets=300,
+                        lottery=True, starts_at=now - timedelta(days=1),
+                        ends_at=jst_midnight_utc(today + timedelta(days=14))))
         resident_ids = [r.id for r in residents]
         elder_id, card_number = elder.id, card.number
     _history(core, resident_ids, elder_id, now)

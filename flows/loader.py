@@ -11,7 +11,14 @@ from pathlib import Path
 import yaml
 
 # The resident flows in definitions/ call these actions: loading the definitions registers them.
-from flows import grant_actions, points_actions, resident_actions, shop_actions, wallet_actions  # noqa: F401
+from flows import (  # noqa: F401
+    grant_actions,
+    points_actions,
+    resident_actions,
+    sale_actions,
+    shop_actions,
+    wallet_actions,
+)
 from flows.actions import ACTIONS, ActionRegistry
 from flows.normalize import plain
 from flows.spec import FlowSpec, FlowSpecError, parse_flow

@@ -6,13 +6,15 @@ tell resident money (前払式支払手段) from the town's contribution.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
+from sqlalchemy.orm import Session
 
-from ledger.errors import InvalidInput, NotAllowed, NotFound, OutsideWindow
+from ledger.errors import AlreadyDone, InvalidInput, NotAllowed, NotFound, OutsideWindow
 from ledger.events import CertificatesSold
 from ledger.journal import Leg, add_entry, add_postings, credit_lot, find_replay, internal_account
-from ledger.models import Entry, MoneyType, SaleApplication, SaleOffer
+from ledger.models import Entry, MoneyType, SaleApplication, SaleDraw, SaleOffer
 from ledger.services._common import check_balance_limit, expiry_for, money_type_row, resident_row
 from ledger.uow import Tx, UnitOfWork, request_fingerprint
 
@@ -98,3 +100,64 @@ def _first_type_id(tx: Tx, offer: SaleOffer) -> int:
     return tx.conn.execute(select(MoneyType.id).where(MoneyType.code == code)).scalar_one()
 
 
+
+
+@dataclass(frozen=True)
+class Application:
+    offer: str
+    name: str
+    sets: int
+    price: int
+    face: int
+    ends_at: datetime | None
+
+
+def open_for_application(conn: Connection, now: datetime) -> list[SaleOffer]:
+    """Lottery offers that take applications now: not drawn yet, inside their period."""
+    drawn = select(SaleDraw.offer_id)
+    q = (select(SaleOffer).where(SaleOffer.lottery.is_(True), SaleOffer.id.not_in(drawn),
+                                 (SaleOffer.starts_at.is_(None)) | (SaleOffer.starts_at <= now),
+                                 (SaleOffer.ends_at.is_(None)) | (SaleOffer.ends_at > now))
+         .order_by(SaleOffer.id))
+    with Session(bind=conn) as s:
+        return list(s.execute(q).scalars())
+
+
+def apply(uow: UnitOfWork, *, resident_id: int, offer_code: str, sets: int) -> Application:
+    """申し込み for an oversubscribed (lottery) offer: one application per resident, up to the offer's limit.
+
+    No money moves: the resident pays at the counter only if drawn (`machi sale draw`). Refusals say why.
+    """
+    if isinstance(sets, bool) or not isinstance(sets, int) or sets <= 0:
+        raise InvalidInput("申し込むセット数は1以上の整数で指定してください。", message_en="Sets must be 1 or more.")
+
+    def work(tx: Tx) -> Application:
+        offer = tx.session.execute(select(SaleOffer).where(SaleOffer.code == offer_code)).scalar()
+        if offer is None:
+            raise NotFound(f"商品券「{offer_code}」はありません。", message_en=f"No offer {offer_code!r}.")
+        if not offer.lottery:
+            raise NotAllowed(f"「{offer.name}」は申し込み不要です。役場の窓口でお求めください。",
+                             message_en="No application is needed: buy it at the town office.")
+        drawn = tx.conn.execute(select(SaleDraw.id).where(SaleDraw.offer_id == offer.id)).first()
+        if drawn is not None or (offer.ends_at and tx.now >= offer.ends_at):
+            raise OutsideWindow(f"「{offer.name}」の申し込みは締め切りました。",
+                                message_en="Applications for this offer have closed.")
+        if offer.starts_at and tx.now < offer.starts_at:
+            raise OutsideWindow(f"「{offer.name}」の申し込みはまだ始まっていません。",
+                                message_en="Applications for this offer have not opened yet.")
+        if sets > offer.per_resident_limit:
+            raise InvalidInput(f"お一人{offer.per_resident_limit}セットまでです。",
+                               message_en=f"Up to {offer.per_resident_limit} sets per person.")
+        resident_row(tx, resident_id)
+        done = tx.conn.execute(select(SaleApplication.sets).where(SaleApplication.offer_id == offer.id,
+                                                                  SaleApplication.resident_id == resident_id)).first()
+        if done is not None:
+            raise AlreadyDone(f"「{offer.name}」には、すでに{done.sets}セットで申し込んでいます。",
+                              message_en=f"You have already applied for {done.sets} set(s).")
+        tx.session.add(SaleApplication(offer_id=offer.id, resident_id=resident_id, sets=sets, status="applied",
+                                       applied_at=tx.now))
+        tx.session.flush()
+        face = sum(int(v) for v in offer.components.values())
+        return Application(offer.code, offer.name, sets, offer.price * sets, face * sets, offer.ends_at)
+
+    return uow.run(work)

@@ -4,11 +4,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from ledger import errors, registry
 from ledger.clock import today_jst
-from ledger.models import Entry, Payout, Resident, SaleApplication, SaleOffer
+from ledger.models import Entry, Payout, Resident, SaleApplication, SaleDraw, SaleOffer
 from ledger.services import checkins, corrections, expiry, grants, payments, payouts, sales, transfers
 
 
@@ -173,3 +173,31 @@ def test_corrections_are_new_entries_with_a_reason(town):
     with town.db.session() as s:
         e = s.execute(select(Entry).where(Entry.kind == "correction")).scalar_one()
     assert e.memo == "二重入金の訂正" and e.actor == "staff:tanaka"
+
+
+def test_lottery_applications_once_within_the_limit_and_period(town):
+    with town.db.write() as s:
+        s.execute(update(SaleOffer).values(lottery=True))
+    res = sales.apply(town.uow, resident_id=town.alice, offer_code="SET", sets=2)
+    assert (res.sets, res.price, res.face) == (2, 20_000, 26_000)
+    assert town.balance(town.alice) == 0  # nothing is paid until drawn
+    with pytest.raises(errors.AlreadyDone) as exc:
+        sales.apply(town.uow, resident_id=town.alice, offer_code="SET", sets=1)
+    assert "すでに2セットで申し込んでいます" in exc.value.message
+    with pytest.raises(errors.InvalidInput):
+        sales.apply(town.uow, resident_id=town.bob, offer_code="SET", sets=3)  # over the 2-set limit
+    with pytest.raises(errors.InvalidInput):
+        sales.apply(town.uow, resident_id=town.bob, offer_code="SET", sets=0)
+    with town.db.write() as s:
+        offer_id = s.execute(select(SaleOffer.id)).scalar_one()
+        s.add(SaleDraw(offer_id=offer_id, seed="x", winners=1))
+    with pytest.raises(errors.OutsideWindow):
+        sales.apply(town.uow, resident_id=town.bob, offer_code="SET", sets=1)
+    with town.db.session() as s:
+        assert s.execute(select(func.count()).select_from(SaleApplication)).scalar_one() == 1
+
+
+def test_an_offer_without_lottery_takes_no_applications(town):
+    with pytest.raises(errors.NotAllowed) as exc:
+        sales.apply(town.uow, resident_id=town.alice, offer_code="SET", sets=1)
+    assert "窓口" in exc.value.message
