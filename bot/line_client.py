@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -392,10 +393,43 @@ class _SentPush(PushMessageRequest):
         return self._body
 
 
+# Fields the SDK types as a bare `StrictStr` wherever they occur in a send (no length, pattern or
+# enum check): any string there is as valid as any other, so a body's validity depends only on
+# its shape with these strings blanked. tests/line/test_line_client.py guards the list.
+FREE_TEXT_KEYS = frozenset({"text", "altText", "label", "displayText", "replyToken", "to"})
+_SHAPES_MAX = 2048
+_valid_shapes: dict[tuple[str, str], None] = {}  # insertion-ordered: the oldest go first
+_shapes_lock = threading.Lock()
+
+
+def _shape(node: Any) -> Any:
+    """`node` with the free-text strings blanked: a balance card for any resident, on any day,
+    has the same shape, so the SDK checks it once."""
+    if isinstance(node, dict):
+        return {k: "" if k in FREE_TEXT_KEYS and isinstance(v, str) else _shape(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_shape(v) for v in node]
+    return node
+
+
+def _check_once(cls: type[Any], body: dict[str, Any]) -> None:
+    """`_model(cls, body)`, skipped when a body of the same shape has passed before. Building the
+    pydantic models is most of the CPU of a reply; a failure is never cached and fails exactly
+    as `_model` does."""
+    key = (cls.__name__, json.dumps(_shape(body), ensure_ascii=False, separators=(",", ":")))
+    if key in _valid_shapes:
+        return
+    _model(cls, body)
+    with _shapes_lock:
+        if len(_valid_shapes) >= _SHAPES_MAX:
+            _valid_shapes.pop(next(iter(_valid_shapes)), None)
+        _valid_shapes[key] = None
+
+
 def _checked(cls: type[_SentReply] | type[_SentPush], body: dict[str, Any]) -> Any:
     """Check `body` with the SDK's model, then send the dict itself: turning the model back into
     JSON costs as much again as building it, on every answer the bot gives."""
-    _model(cls.__mro__[1], body)
+    _check_once(cls.__mro__[1], body)
     sent = cls.construct()
     sent._body = body
     return sent

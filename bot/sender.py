@@ -5,8 +5,11 @@ received, and a failure to reach LINE is logged once, with no message text or us
 """
 from __future__ import annotations
 
+import heapq
+import itertools
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -77,16 +80,65 @@ class Sender:
         if self.loading_after <= 0:
             yield
             return
-        timer = threading.Timer(self.loading_after, self._show_loading, args=(user_id,))
-        timer.daemon = True
-        timer.start()
+        alarm = _ALARMS.set(self.loading_after, self._show_loading, user_id)
         try:
             yield
         finally:
-            timer.cancel()
+            alarm.cancelled = True
 
     def _show_loading(self, user_id: str) -> None:
         try:
             self.client.show_loading(user_id, seconds=10)
         except Exception:  # noqa: BLE001 - an indicator is never worth an error
             log.debug("loading animation not shown", exc_info=True)
+
+
+class _Alarm:
+    __slots__ = ("at", "seq", "fn", "arg", "cancelled")
+
+    def __init__(self, at: float, seq: int, fn: Callable[[str], None], arg: str) -> None:
+        self.at, self.seq, self.fn, self.arg, self.cancelled = at, seq, fn, arg, False
+
+    def __lt__(self, other: _Alarm) -> bool:
+        return (self.at, self.seq) < (other.at, other.seq)
+
+
+class _Alarms:
+    """One thread for every turn's "show the loading animation if this is slow" alarm: starting a
+    `threading.Timer` (a new thread) on every turn cost more CPU than most turns' SQL."""
+
+    def __init__(self) -> None:
+        self._heap: list[_Alarm] = []
+        self._cond = threading.Condition()
+        self._seq = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def set(self, after: float, fn: Callable[[str], None], arg: str) -> _Alarm:
+        alarm = _Alarm(time.monotonic() + after, next(self._seq), fn, arg)
+        with self._cond:
+            heapq.heappush(self._heap, alarm)
+            if self._thread is None or not self._thread.is_alive():  # first use, or after a fork
+                self._thread = threading.Thread(target=self._run, name="bot-loading-alarm", daemon=True)
+                self._thread.start()
+            if self._heap[0] is alarm:
+                self._cond.notify()
+        return alarm
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._heap and self._heap[0].cancelled:
+                    heapq.heappop(self._heap)
+                if not self._heap:
+                    self._cond.wait()
+                    continue
+                wait = self._heap[0].at - time.monotonic()
+                if wait > 0:
+                    self._cond.wait(wait)
+                    continue
+                alarm = heapq.heappop(self._heap)
+            if not alarm.cancelled:
+                alarm.fn(alarm.arg)
+
+
+_ALARMS = _Alarms()

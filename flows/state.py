@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, DateTime, String, delete
+from sqlalchemy import JSON, DateTime, String, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -73,6 +73,10 @@ class ConversationState(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
 
+_TABLE = ConversationState.__table__
+_LOAD = select(_TABLE.c.stack, _TABLE.c.lang, _TABLE.c.updated_at).where(_TABLE.c.user_key == bindparam("key"))
+
+
 class DbStateStore:
     """Conversation state in `conversation_states`; one short transaction per load and per save."""
 
@@ -80,12 +84,13 @@ class DbStateStore:
         self.db = db
 
     def load(self, user_key: str) -> UserState:
-        with self.db.session() as s:
-            row = s.get(ConversationState, user_key)
-            if row is None:
-                return UserState(user_key=user_key)
-            return UserState(user_key=user_key, stack=[Frame.from_json(f) for f in row.stack or []],
-                             lang=row.lang or "ja", updated_at=row.updated_at)
+        # Core, not the ORM: this runs twice a turn and an identity map buys nothing here.
+        with self.db.engine.connect() as conn:
+            row = conn.execute(_LOAD, {"key": user_key}).first()
+        if row is None:
+            return UserState(user_key=user_key)
+        return UserState(user_key=user_key, stack=[Frame.from_json(f) for f in row.stack or []],
+                         lang=row.lang or "ja", updated_at=row.updated_at)
 
     def save(self, state: UserState) -> None:
         try:
@@ -101,14 +106,12 @@ class DbStateStore:
         return int(result.rowcount or 0)
 
     def _save(self, state: UserState) -> None:
-        stack = [f.to_json() for f in state.stack]
-        with self.db.write() as s:
-            row = s.get(ConversationState, state.user_key)
-            if row is None:
-                s.add(ConversationState(user_key=state.user_key, stack=stack, lang=state.lang,
-                                        updated_at=state.updated_at or utcnow()))
-            else:
-                row.stack, row.lang, row.updated_at = stack, state.lang, state.updated_at or utcnow()
+        values = {"stack": [f.to_json() for f in state.stack], "lang": state.lang,
+                  "updated_at": state.updated_at or utcnow()}
+        with self.db.write_conn() as conn:  # one UPDATE; an INSERT only for a first conversation
+            done = conn.execute(update(_TABLE).where(_TABLE.c.user_key == state.user_key).values(**values))
+            if not done.rowcount:
+                conn.execute(insert(_TABLE).values(user_key=state.user_key, **values))
 
 
 class InMemoryStateStore:
