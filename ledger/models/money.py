@@ -93,7 +93,8 @@ class Entry(Base):
     meta: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     __table_args__ = (Index("ix_entries_merchant_time", "merchant_id", "created_at"),
-                      Index("ix_entries_kind_time", "kind", "created_at"))
+                      # covering: period reports (payments per day, shop, resident) read only this index
+                      Index("ix_entries_kind_time_cover", "kind", "created_at", "merchant_id", "resident_id", "amount"))
 
 
 class Posting(Base):
