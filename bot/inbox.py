@@ -20,7 +20,7 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bot.models import WebhookEvent
@@ -29,19 +29,25 @@ from ledger.db import Database
 
 log = logging.getLogger(__name__)
 
+_PENDING_BODY = select(WebhookEvent.body).where(WebhookEvent.id == bindparam("eid"), WebhookEvent.status == "pending")
+_CLAIM = (update(WebhookEvent).where(WebhookEvent.id == bindparam("eid"), WebhookEvent.status == "pending")
+          .values(status="processing", body=None, claimed_at=bindparam("now"), attempts=WebhookEvent.attempts + 1)
+          .returning(WebhookEvent.id))
+
 
 class Inbox:
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._insert = (sqlite.insert if db.sqlite else postgresql.insert)(WebhookEvent.__table__)
+        # Statements built once: two or three run on every webhook.
+        self._insert = ((sqlite.insert if db.sqlite else postgresql.insert)(WebhookEvent.__table__)
+                        .on_conflict_do_nothing(index_elements=["id"]).returning(WebhookEvent.id))
 
     def _add(self, conn: Connection, event_id: str, kind: str, status: str, body: dict[str, Any] | None,
              now: datetime) -> bool:
         values = {"id": event_id, "kind": kind[:32], "status": status, "body": body, "attempts": 0,
                   "received_at": now, "claimed_at": now if status == "processing" else None}
         # RETURNING, not rowcount: psycopg reports -1 for a skipped ON CONFLICT DO NOTHING.
-        result = conn.execute(self._insert.values(**values).on_conflict_do_nothing(index_elements=["id"])
-                              .returning(WebhookEvent.id))
+        result = conn.execute(self._insert, values)
         return result.first() is not None
 
     def accept(self, events: list[tuple[str, str, dict[str, Any]]]) -> list[str]:
@@ -67,14 +73,10 @@ class Inbox:
     def claim(self, event_id: str) -> dict[str, Any] | None:
         """The raw event if this caller won it (pending → processing), else None."""
         with self.db.write_conn() as conn:
-            body = conn.execute(select(WebhookEvent.body).where(WebhookEvent.id == event_id,
-                                                                WebhookEvent.status == "pending")).scalar()
+            body = conn.execute(_PENDING_BODY, {"eid": event_id}).scalar()
             if body is None:
                 return None
-            won = conn.execute(update(WebhookEvent).where(WebhookEvent.id == event_id, WebhookEvent.status == "pending")
-                               .values(status="processing", body=None, claimed_at=utcnow(),
-                                       attempts=WebhookEvent.attempts + 1)
-                               .returning(WebhookEvent.id)).first() is not None
+            won = conn.execute(_CLAIM, {"eid": event_id, "now": utcnow()}).first() is not None
         return body if won else None
 
     def finish(self, event_id: str, status: str = "done") -> None:

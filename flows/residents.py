@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from flows.context import ActionContext, ActionResult
 from flows.inputs import postback_data
@@ -42,12 +42,14 @@ class Me:
 _COLUMNS = (Resident.id, Resident.account_id, Resident.name, Resident.name_kana, Resident.birth_date,
             Resident.district, Resident.phone, Resident.language, Resident.status, Resident.verification,
             Resident.registered_at)
+# Built once: every conversation turn looks the resident up two or three times.
+_BY_LINE_ID = select(*_COLUMNS).where(Resident.line_user_id == bindparam("line_user_id"))
 
 
 def lookup(db: Database, line_user_id: str) -> Me | None:
     """The resident with this LINE user id, whatever their status."""
     with db.engine.connect() as conn:
-        row = conn.execute(select(*_COLUMNS).where(Resident.line_user_id == line_user_id)).first()
+        row = conn.execute(_BY_LINE_ID, {"line_user_id": line_user_id}).first()
     return Me(*row) if row is not None else None
 
 
