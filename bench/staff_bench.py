@@ -9,7 +9,9 @@ ledger's award_many plus the multicast notice) and the `machi report kpi` comman
 """
 from __future__ import annotations
 
+import argparse
 import logging
+import os
 import random
 import statistics
 import tempfile
@@ -150,17 +152,40 @@ def kpi(url: str, payments: int = 1_000_000, runs: int = 3) -> dict[str, Any]:
             "kpi_median_s": round(statistics.median(times), 2)}
 
 
-def run(url_for: Any, label: str) -> dict[str, Any]:
-    """One database flavour: `url_for(name)` makes a fresh, migrated database."""
-    print(f"  [{label}] announcement and grant run to 100,000 residents …", flush=True)
-    s = sends(url_for("staff_sends"))
-    print(f"  [{label}] announcement: {s['announce_recipients']:,} recipients ({s['announce_skipped']:,} unreachable) "
-          f"in {s['announce_requests']} multicasts: {s['announce_s']} s (target < {TARGET_SEND_S:.0f} s)", flush=True)
-    print(f"  [{label}] grant run: {s['grant_awarded']:,} credited ({s['grant_total_yen']:,} yen, "
-          f"{s['grant_entries']:,} entries), notice to {s['grant_notified']:,} in {s['grant_requests']} multicasts: "
-          f"{s['grant_s']} s (target < {TARGET_SEND_S:.0f} s)", flush=True)
+def run(url_for: Any, label: str, only: str | None = None) -> dict[str, Any]:
+    """One database flavour: `url_for(name)` makes a fresh, migrated database. `only="kpi"` (or the
+    environment variable STAFF_BENCH_ONLY=kpi) skips the two sends and times the report alone."""
+    only = only or os.environ.get("STAFF_BENCH_ONLY") or None
+    s: dict[str, Any] = {}
+    if only != "kpi":
+        print(f"  [{label}] announcement and grant run to 100,000 residents …", flush=True)
+        s = sends(url_for("staff_sends"))
+        print(f"  [{label}] announcement: {s['announce_recipients']:,} recipients ({s['announce_skipped']:,} "
+              f"unreachable) in {s['announce_requests']} multicasts: {s['announce_s']} s "
+              f"(target < {TARGET_SEND_S:.0f} s)", flush=True)
+        print(f"  [{label}] grant run: {s['grant_awarded']:,} credited ({s['grant_total_yen']:,} yen, "
+              f"{s['grant_entries']:,} entries), notice to {s['grant_notified']:,} in {s['grant_requests']} "
+              f"multicasts: {s['grant_s']} s (target < {TARGET_SEND_S:.0f} s)", flush=True)
     print(f"  [{label}] report kpi: loading 1,000,000 payments …", flush=True)
     k = kpi(url_for("staff_kpi"))
     print(f"  [{label}] report kpi over {k['payments']:,} payments: median {k['kpi_median_s']} s "
           f"(runs {k['kpi_runs_s']}; target < {TARGET_KPI_S:.0f} s; bulk load {k['load_s']} s)", flush=True)
     return {"database": label, **s, **k, "at": datetime.now().isoformat(timespec="seconds")}
+
+
+def main() -> None:
+    """`python -m bench.staff_bench --only kpi [--postgres]`: one part of the staff benchmark."""
+    from bench import _common  # noqa: PLC0415 - only the command line needs the fresh-database helpers
+
+    parser = argparse.ArgumentParser(prog="python -m bench.staff_bench")
+    parser.add_argument("--only", choices=["kpi"], default=None, help="time only the KPI report")
+    parser.add_argument("--postgres", action="store_true", help="PostgreSQL instead of SQLite")
+    args = parser.parse_args()
+    if args.postgres:
+        print(run(_common.fresh_postgres, "PostgreSQL", only=args.only))
+    else:
+        print(run(_common.fresh_sqlite, "SQLite", only=args.only))
+
+
+if __name__ == "__main__":
+    main()
