@@ -14,7 +14,7 @@ from psycopg.types.json import Json
 from sqlalchemy import insert, select
 
 from ledger.errors import Conflict, IdempotencyConflict, InsufficientFunds
-from ledger.models import Account
+from ledger.models import Account, Entry, Lot, Posting
 from ledger.sql import Statement, db_time, py_time
 from ledger.uow import Tx
 
@@ -169,3 +169,83 @@ def internal_account(tx: Tx, kind: str, money_type_id: int) -> int:
         insert(Account).values(kind=kind, code=code, money_type_id=money_type_id, created_at=tx.now)
         .returning(Account.id)
     ).scalar_one()
+
+
+def add_entries(tx: Tx, kind: str, rows: list[dict[str, Any]]) -> list[int]:
+    """`add_entry` for many at once (a grant run): multi-row INSERTs, ids returned in the order given.
+
+    Each row holds `key`, `fingerprint` and the entry's other fields, as for `add_entry` (no `meta`).
+    """
+    if not rows:
+        return []
+    values = []
+    for row in rows:
+        v: dict[str, Any] = dict.fromkeys(_ENTRY_COLUMNS)
+        v.update(kind=kind, request_hash="", amount=0, actor="system", memo="")
+        fields = dict(row)
+        v["idempotency_key"] = fields.pop("key", None)
+        v["request_hash"] = fields.pop("fingerprint", "")
+        v.update(fields)
+        v["created_at"] = tx.now
+        if v.pop("meta") is not None:  # a JSON None would be stored as 'null', not SQL NULL as add_entry does
+            raise ValueError("add_entries takes no meta")
+        values.append(v)
+    if tx.sqlite:
+        return list(tx.conn.execute(insert(Entry).returning(Entry.id, sort_by_parameter_order=True), values).scalars())
+    cols = [c for c in _ENTRY_COLUMNS if c not in ("meta", "created_at")]
+    ids = dict(_unnest_insert(tx, "entries", cols, values, {"created_at": tx.now}, "idempotency_key"))
+    return [ids[v["idempotency_key"]] for v in values]
+
+
+def credit_lots(tx: Tx, rows: list[dict[str, Any]]) -> list[int]:
+    """`credit_lot` for many at once; rows hold account_id, money_type_id, amount, entry_id, expires_at,
+    accepted_category. Ids come back in the order given."""
+    if not rows:
+        return []
+    values = [{**r, "remaining": r["amount"], "created_at": tx.now} for r in rows]
+    if tx.sqlite:
+        return list(tx.conn.execute(insert(Lot).returning(Lot.id, sort_by_parameter_order=True), values).scalars())
+    cols = ["account_id", "money_type_id", "amount", "remaining", "expires_at", "accepted_category", "entry_id"]
+    ids = dict(_unnest_insert(tx, "lots", cols, values, {"created_at": tx.now}, "entry_id"))
+    return [ids[v["entry_id"]] for v in values]
+
+
+def add_postings_many(tx: Tx, legs_by_entry: list[tuple[int, list[Leg]]]) -> None:
+    """`add_postings` for many entries in one statement; each entry must balance (invariant 1)."""
+    rows: list[dict[str, Any]] = []
+    for entry_id, legs in legs_by_entry:
+        sums: dict[int, int] = defaultdict(int)
+        for leg in legs:
+            if not isinstance(leg.amount, int) or isinstance(leg.amount, bool):
+                raise TypeError("amounts are integer yen")
+            sums[leg.money_type_id] += leg.amount
+        unbalanced = {mt: s for mt, s in sums.items() if s != 0}
+        if unbalanced:
+            raise AssertionError(f"unbalanced entry {entry_id}: {unbalanced}")
+        rows.extend({"entry_id": entry_id, "account_id": leg.account_id, "money_type_id": leg.money_type_id,
+                     "amount": leg.amount, "lot_id": leg.lot_id} for leg in legs)
+    if rows and tx.sqlite:
+        tx.conn.execute(insert(Posting), rows)
+    elif rows:
+        _unnest_insert(tx, "postings", ["entry_id", "account_id", "money_type_id", "amount", "lot_id"], rows, {}, None)
+
+
+_PG_TYPES = {"kind": "text", "idempotency_key": "text", "request_hash": "text", "channel": "text", "ref": "text",
+             "actor": "text", "memo": "text", "accepted_category": "text", "expires_at": "timestamp",
+             "created_at": "timestamp"}
+
+
+def _unnest_insert(tx: Tx, table: str, cols: list[str], rows: list[dict[str, Any]], same: dict[str, Any],
+                   key: str | None) -> list[tuple[Any, int]]:
+    """PostgreSQL: many rows in one short statement (one array per column), so neither the client nor the
+    server parses a statement per row or thousands of placeholders. Returns (key, id) pairs: the order
+    of RETURNING is not promised, the unique key is."""
+    arrays = ", ".join(f"%(c{i})s::{_PG_TYPES.get(c, 'bigint')}[]" for i, c in enumerate(cols))
+    consts = "".join(f", %({c})s::{_PG_TYPES.get(c, 'bigint')}" for c in same)
+    sql = (f"INSERT INTO {table} ({', '.join([*cols, *same])}) SELECT u.*{consts} FROM unnest({arrays}) AS u"
+           + (f" RETURNING {key}, id" if key else ""))
+    params: dict[str, Any] = {f"c{i}": [r[c] for r in rows] for i, c in enumerate(cols)}
+    params.update(same)
+    cur = tx.conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cur.execute(sql, params)
+    return [tuple(r) for r in cur.fetchall()] if key else []

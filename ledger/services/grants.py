@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, func, or_, select
 
 from ledger.clock import jst_date
 from ledger.errors import (
@@ -17,9 +17,10 @@ from ledger.errors import (
     OverBalanceLimit,
 )
 from ledger.events import MoneyIssued
-from ledger.journal import find_replay, internal_account
-from ledger.models import Entry, GrantProgram, MoneyType, Resident, Segment
+from ledger.journal import Leg, add_entries, add_postings_many, credit_lots, find_replay, internal_account
+from ledger.models import Entry, GrantProgram, Lot, MoneyType, Resident, Segment
 from ledger.segments import resident_matches, segment_query
+from ledger.services._common import expiry_for
 from ledger.services.issuing import IssueResult, _credit_from_issuer
 from ledger.uow import Tx, UnitOfWork, request_fingerprint
 
@@ -88,7 +89,8 @@ def award_many(uow: UnitOfWork, *, program_code: str, resident_ids: list[int], a
     """`award` for many residents in one transaction, with the same keys, checks and events.
 
     A run over a whole town (100,000 residents) cannot afford a transaction, a program lookup and a
-    budget sum per resident. Refusals that concern one resident (already received, not eligible,
+    budget sum per resident, nor five statements per resident: the wallet checks are read for the batch
+    at once and its entries, lots and postings written with one multi-row INSERT each. Refusals that concern one resident (already received, not eligible,
     wallet inactive or full) are reported, not raised, and happen before anything is written for
     that resident; once the budget is spent the rest are refused with BudgetExhausted.
     """
@@ -118,6 +120,21 @@ def award_many(uow: UnitOfWork, *, program_code: str, resident_ids: list[int], a
         awarded: list[IssueResult] = []
         refused: dict[int, LedgerError] = {}
         exhausted = False
+        # The checks `_credit_from_issuer` makes per resident (wallet active, balance limit), read for the
+        # whole batch in two queries; the writes below are one multi-row INSERT per table.
+        wanted = [r for r in ids if grant_key(prog.code, r) not in done and r in eligible]
+        wallets = {r.id: r for r in tx.conn.execute(
+            select(Resident.id, Resident.account_id, Resident.status).where(Resident.id.in_(wanted)))} if wanted else {}
+        held: dict[int, int] = dict(tx.conn.execute(
+            select(Lot.account_id, func.coalesce(func.sum(Lot.remaining), 0))
+            .where(Lot.account_id.in_([w.account_id for w in wallets.values()]), Lot.remaining > 0,
+                   or_(Lot.expires_at.is_(None), Lot.expires_at > tx.now))
+            .group_by(Lot.account_id)).all()) if wallets else {}
+        limit = tx.policy.max_wallet_balance
+        expires_at = expiry_for(mt, tx.now)
+        expires_on = jst_date(expires_at) if expires_at else None
+        ref = f"grant:{prog.code}"
+        credit: list[tuple[int, int]] = []  # (resident, wallet account)
         for rid in ids:
             key = grant_key(prog.code, rid)
             if key in done:
@@ -130,18 +147,35 @@ def award_many(uow: UnitOfWork, *, program_code: str, resident_ids: list[int], a
                 exhausted = True
                 refused[rid] = BudgetExhausted(f"「{prog.name}」は予算の上限に達したため終了しました。")
                 continue
-            fp = request_fingerprint({"op": "grant", "p": prog.code, "r": rid})
-            try:
-                res = _credit_from_issuer(tx, kind="grant", resident_id=rid, mt=mt, amount=prog.amount, key=key,
-                                          fp=fp, ref=f"grant:{prog.code}", actor=actor, memo=prog.name,
-                                          issuer=issuer)
-            except (AccountInactive, OverBalanceLimit, NotFound) as exc:  # raised before any write
-                refused[rid] = exc
+            wallet = wallets.get(rid)
+            if wallet is None:
+                refused[rid] = NotFound("利用者が見つかりません。", message_en="Resident not found.")
                 continue
+            if wallet.status != "active":
+                refused[rid] = AccountInactive()
+                continue
+            if held.get(wallet.account_id, 0) + prog.amount > limit:
+                refused[rid] = OverBalanceLimit(
+                    f"お財布の残高上限（{limit:,}円）を超えるため受け取れません。",
+                    message_en=f"This would go over the wallet limit of {limit:,} yen.")
+                continue
+            held[wallet.account_id] = held.get(wallet.account_id, 0) + prog.amount
             spent += prog.amount
-            awarded.append(res)
-            tx.events.append(MoneyIssued(res.entry_id, rid, mt.code, prog.amount, "grant", f"grant:{prog.code}",
-                                         res.expires_on))
+            credit.append((rid, wallet.account_id))
+        entry_ids = add_entries(tx, "grant", [
+            {"key": grant_key(prog.code, rid), "amount": prog.amount, "resident_id": rid, "ref": ref, "actor": actor,
+             "memo": prog.name, "fingerprint": request_fingerprint({"op": "grant", "p": prog.code, "r": rid})}
+            for rid, _acc in credit])
+        lot_ids = credit_lots(tx, [
+            {"account_id": acc, "money_type_id": mt.id, "amount": prog.amount, "entry_id": eid,
+             "expires_at": expires_at, "accepted_category": mt.accepted_category}
+            for (_rid, acc), eid in zip(credit, entry_ids, strict=True)])
+        add_postings_many(tx, [
+            (eid, [Leg(issuer, mt.id, -prog.amount), Leg(acc, mt.id, prog.amount, lot)])
+            for (_rid, acc), eid, lot in zip(credit, entry_ids, lot_ids, strict=True)])
+        for (rid, _acc), eid in zip(credit, entry_ids, strict=True):
+            awarded.append(IssueResult(eid, rid, prog.amount, mt.code, expires_on))
+            tx.events.append(MoneyIssued(eid, rid, mt.code, prog.amount, "grant", ref, expires_on))
         return BatchAward(awarded, refused, exhausted)
 
     return uow.run(work)
