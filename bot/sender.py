@@ -104,8 +104,9 @@ class _Alarm:
 
 
 class _Alarms:
-    """One thread for every turn's "show the loading animation if this is slow" alarm: starting a
-    `threading.Timer` (a new thread) on every turn cost more CPU than most turns' SQL."""
+    """One thread keeps every turn's "show the loading animation if this is slow" alarm: starting a
+    `threading.Timer` (a new thread) on every turn cost more CPU than most turns' SQL. Only an
+    alarm that goes off (a slow turn) gets a thread of its own, for the call to LINE."""
 
     def __init__(self) -> None:
         self._heap: list[_Alarm] = []
@@ -137,8 +138,8 @@ class _Alarms:
                     self._cond.wait(wait)
                     continue
                 alarm = heapq.heappop(self._heap)
-            if not alarm.cancelled:
-                alarm.fn(alarm.arg)
+            if not alarm.cancelled:  # its own thread: one slow LINE call must not hold up the next alarm
+                threading.Thread(target=alarm.fn, args=(alarm.arg,), name="bot-loading", daemon=True).start()
 
 
 _ALARMS = _Alarms()
