@@ -41,6 +41,8 @@ log = logging.getLogger(__name__)
 BOT_FLOWS = Path(__file__).parent / "flows"  # flows only a LINE account has (the follow greeting)
 RECOVER_AFTER = timedelta(seconds=10)
 SWEEP_EVERY = 5.0
+RECOVER_BATCH = 100
+RECOVER_BATCHES = 50  # at most 5,000 events a sweep, so one sweep cannot run for ever
 
 
 def default_workers(env: str) -> int:
@@ -111,11 +113,15 @@ class Bot:
     def recover(self, older_than: timedelta = RECOVER_AFTER) -> int:
         """Run events left pending (queue full, or a process stopped before its queue ran)."""
         done = 0
-        for eid in self.inbox.pending(older_than):
-            body = self.inbox.claim(eid)
-            if body is not None:
-                self._run(body, eid)
-                done += 1
+        for _ in range(RECOVER_BATCHES):  # a burst that overflowed the queue is cleared in one sweep
+            batch = self.inbox.pending(older_than, RECOVER_BATCH)
+            for eid in batch:
+                body = self.inbox.claim(eid)
+                if body is not None:
+                    self._run(body, eid)
+                    done += 1
+            if len(batch) < RECOVER_BATCH:
+                break
         if done:
             log.info("recovered %d pending webhook event(s)", done)
         return done

@@ -173,3 +173,18 @@ def test_events_a_full_queue_left_behind_are_recovered_once(queued_app, phone, l
     assert bot.recover(older_than=timedelta(0)) == 1
     assert bot.recover(older_than=timedelta(0)) == 0  # another process sweeping finds nothing left
     assert len(line.store.deliveries_to(KENTA)) == 1
+
+
+def test_one_sweep_clears_a_burst_larger_than_its_batch(queued_app, phone, line, monkeypatch):
+    from bot import runtime
+
+    monkeypatch.setattr(runtime, "RECOVER_BATCH", 2)  # a burst of 5 events against batches of 2
+    bot = queued_app.extensions["machi"].extras["bot"]
+    bot.events.submit = lambda *args: False  # the queue stays full
+    kenta = phone(KENTA)
+    kenta.client = queued_app.test_client()
+    for n in range(5):
+        kenta.post(kenta.event("message", message={"type": "text", "id": str(n), "text": "ヘルプ", "quoteToken": "q"}))
+    assert bot.counters["deferred"] == 5
+    assert bot.recover(older_than=timedelta(0)) == 5
+    assert len(line.store.deliveries_to(KENTA)) == 5
