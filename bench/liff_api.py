@@ -136,7 +136,8 @@ class _FakeLine:
     def __init__(self) -> None:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per verify call
         self.pushes = 0  # receipts the bot sent for the payments (PaymentCompleted → LINE push)
-        self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
+        self._server = make_server("127.0.0.1", 0, self._app, threaded=True,
+                                   request_handler=_common.KeepAliveHandler)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()

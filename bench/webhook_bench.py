@@ -123,7 +123,8 @@ class _FakeLine:
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self.replies = 0
         self._lock = threading.Lock()
-        self._server = make_server("127.0.0.1", 0, self._app, threaded=True)
+        self._server = make_server("127.0.0.1", 0, self._app, threaded=True,
+                                   request_handler=_common.KeepAliveHandler)
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
 
