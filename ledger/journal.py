@@ -93,8 +93,8 @@ def add_entry(tx: Tx, kind: str, *, key: str | None = None, fingerprint: str = "
     return _INSERT_ENTRY.run(tx.conn, tx.sqlite, values).scalar_one()
 
 
-def add_postings(tx: Tx, entry_id: int, legs: list[Leg]) -> None:
-    """Insert the legs; they must balance to zero per money type (invariant 1)."""
+def check_balanced(legs: list[Leg], entry_id: int | None = None) -> None:
+    """Integer yen, summing to zero per money type (invariant 1): checked before anything is written."""
     sums: dict[int, int] = defaultdict(int)
     for leg in legs:
         if not isinstance(leg.amount, int) or isinstance(leg.amount, bool):
@@ -102,7 +102,12 @@ def add_postings(tx: Tx, entry_id: int, legs: list[Leg]) -> None:
         sums[leg.money_type_id] += leg.amount
     unbalanced = {mt: s for mt, s in sums.items() if s != 0}
     if unbalanced:
-        raise AssertionError(f"unbalanced entry: {unbalanced}")
+        raise AssertionError(f"unbalanced entry {entry_id or ''}: {unbalanced}")
+
+
+def add_postings(tx: Tx, entry_id: int, legs: list[Leg]) -> None:
+    """Insert the legs; they must balance to zero per money type (invariant 1)."""
+    check_balanced(legs)
     if legs:
         _INSERT_POSTING.run(tx.conn, tx.sqlite, [
             {"entry_id": entry_id, "account_id": leg.account_id, "money_type_id": leg.money_type_id,
@@ -214,14 +219,7 @@ def add_postings_many(tx: Tx, legs_by_entry: list[tuple[int, list[Leg]]]) -> Non
     """`add_postings` for many entries in one statement; each entry must balance (invariant 1)."""
     rows: list[dict[str, Any]] = []
     for entry_id, legs in legs_by_entry:
-        sums: dict[int, int] = defaultdict(int)
-        for leg in legs:
-            if not isinstance(leg.amount, int) or isinstance(leg.amount, bool):
-                raise TypeError("amounts are integer yen")
-            sums[leg.money_type_id] += leg.amount
-        unbalanced = {mt: s for mt, s in sums.items() if s != 0}
-        if unbalanced:
-            raise AssertionError(f"unbalanced entry {entry_id}: {unbalanced}")
+        check_balanced(legs, entry_id)
         rows.extend({"entry_id": entry_id, "account_id": leg.account_id, "money_type_id": leg.money_type_id,
                      "amount": leg.amount, "lot_id": leg.lot_id} for leg in legs)
     if rows and tx.sqlite:
