@@ -5,24 +5,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from werkzeug.serving import make_server
 
-from config import ROOT
 from ledger.services import payments
+from tests.browser import ARGS, CHROMIUM, MARKS, artifacts
 from tests.liff.conftest import ALICE, BAKER, CARD, EMILY
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ARTIFACTS = ROOT / "test-artifacts" / "liff"
-
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed "
-                                 "(run `bash scripts/ensure-chromium`)")]
+ARTIFACTS = artifacts("liff")
+pytestmark = MARKS
 
 
 @pytest.fixture

@@ -9,24 +9,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
-from config import ROOT
 from simulator.personas import STAFF
+from tests.browser import ARGS, CHROMIUM, MARKS, artifacts
 from tests.simulator.conftest import ACOOP, BAKER, HANAKO, KENTA, LiveSim, auth
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ARTIFACTS = ROOT / "test-artifacts" / "simulator"
-
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed "
-                                 "(run `bash scripts/ensure-chromium`)")]
+ARTIFACTS = artifacts("simulator")
+pytestmark = MARKS
 
 
 @pytest.fixture
