@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from bot.dispatcher import Dispatcher
 from bot.inbox import Inbox
@@ -61,6 +62,19 @@ ISSUED = {"grant": ("給付金が届きました", "A benefit has arrived"), "po
           "coupon": ("クーポンが届きました", "A coupon has arrived")}
 
 
+MONEY_TYPES_FOR = 60.0  # seconds a money type's names are kept
+
+# Built once: constructing a statement costs more than running it from SQLAlchemy's cache.
+_RESIDENT = (select(Resident.line_user_id, Resident.language, Resident.reachable, Resident.status)
+             .where(Resident.id == bindparam("resident_id")))
+_SHOP = (select(Merchant.name, MerchantStaff.line_user_id, MerchantStaff.role, Resident.language)
+         .select_from(Merchant)
+         .outerjoin(MerchantStaff, MerchantStaff.merchant_id == Merchant.id)
+         .outerjoin(Resident, Resident.line_user_id == MerchantStaff.line_user_id)
+         .where(Merchant.id == bindparam("merchant_id")).order_by(MerchantStaff.id))
+_MONEY_TYPES = select(MoneyType.code, MoneyType.name, MoneyType.name_en, MoneyType.kind)
+
+
 @dataclass(frozen=True)
 class Person:
     line_user_id: str
@@ -70,6 +84,8 @@ class Person:
 class Notifier:
     def __init__(self, db: Database, sender: Sender, dispatcher: Dispatcher, inbox: Inbox) -> None:
         self.db, self.sender, self.dispatcher, self.inbox = db, sender, dispatcher, inbox
+        self._money_types: dict[str, tuple[str, str, str]] = {}
+        self._money_until = 0.0
 
     def install(self, bus: MessageBus) -> None:
         handlers: dict[type[DomainEvent], Callable[[Any, str | None], None]] = {
@@ -92,27 +108,29 @@ class Notifier:
 
     def resident(self, resident_id: int) -> Person | None:
         with self.db.engine.connect() as conn:
-            row = conn.execute(select(Resident.line_user_id, Resident.language, Resident.reachable, Resident.status)
-                               .where(Resident.id == resident_id)).first()
-        if row is None or not row.line_user_id or not row.reachable or row.status != "active":
-            return None
-        return Person(row.line_user_id, row.language or "ja")
+            return _person(conn.execute(_RESIDENT, {"resident_id": resident_id}).first())
 
     def staff(self, merchant_id: int, *, owners_only: bool = False) -> tuple[str, list[Person]]:
         with self.db.engine.connect() as conn:
-            name = conn.execute(select(Merchant.name).where(Merchant.id == merchant_id)).scalar() or ""
-            q = select(MerchantStaff.line_user_id).where(MerchantStaff.merchant_id == merchant_id)
-            if owners_only:
-                q = q.where(MerchantStaff.role == "owner")
-            ids = list(dict.fromkeys(conn.execute(q).scalars()))
-            langs = dict(conn.execute(select(Resident.line_user_id, Resident.language)
-                                      .where(Resident.line_user_id.in_(ids))).all()) if ids else {}
-        return name, [Person(uid, langs.get(uid) or "ja") for uid in ids]
+            return _shop(conn.execute(_SHOP, {"merchant_id": merchant_id}).all(), owners_only)
 
-    def _money(self) -> dict[str, tuple[str, str, str]]:
+    def parties(self, resident_id: int, merchant_id: int) -> tuple[Person | None, str, list[Person]]:
+        """The payer, the shop's name and its staff, on one connection: a receipt is sent for every
+        payment, so its look-ups are a good part of what a payment costs the server."""
         with self.db.engine.connect() as conn:
-            return {code: (name, name_en, kind) for code, name, name_en, kind in
-                    conn.execute(select(MoneyType.code, MoneyType.name, MoneyType.name_en, MoneyType.kind)).all()}
+            payer = _person(conn.execute(_RESIDENT, {"resident_id": resident_id}).first())
+            shop, staff = _shop(conn.execute(_SHOP, {"merchant_id": merchant_id}).all(), owners_only=False)
+        return payer, shop, staff
+
+    def _money(self, code: str) -> tuple[str, str, str]:
+        """(name, English name, kind) of a money type. Kept for a minute: money types are made and
+        renamed by staff a few times a year; a code not yet known is looked up at once."""
+        now = time.monotonic()
+        if code not in self._money_types or now > self._money_until:
+            with self.db.engine.connect() as conn:
+                self._money_types = {c: (name, name_en, kind) for c, name, name_en, kind in conn.execute(_MONEY_TYPES)}
+            self._money_until = now + MONEY_TYPES_FOR
+        return self._money_types.get(code, (code, code, ""))
 
     def _push(self, person: Person, message: Message, key: str) -> None:
         self.sender.push(person.line_user_id, [message], retry_key=f"{key}:{person.line_user_id}")
@@ -120,14 +138,12 @@ class Notifier:
     # ------------------------------------------------------------------ what
 
     def payment(self, ev: PaymentCompleted, talking: str | None) -> None:
-        shop, staff = self.staff(ev.merchant_id)
-        money = self._money()
+        payer, shop, staff = self.parties(ev.resident_id, ev.merchant_id)
         now = utcnow()
-        payer = self.resident(ev.resident_id)
         if payer is not None:
             lang = payer.lang
             rows = [(say(lang, "お店", "Shop"), shop), (say(lang, "日時", "When"), short_day(now, lang))]
-            rows += [(money_name(*money.get(code, (code, code, ""))[:2], lang), yen(amount, lang))
+            rows += [(money_name(*self._money(code)[:2], lang), yen(amount, lang))
                      for code, amount in ev.breakdown.items()]
             self._push(payer, Card(title=say(lang, "お支払いが完了しました", "Payment complete"), amount=yen(ev.amount, lang),
                                    rows=rows, alt_text=say(lang, f"{shop}で{yen(ev.amount, lang)}をお支払いしました",
@@ -145,8 +161,7 @@ class Notifier:
                              f"{shop}: payment of {yen(ev.amount, lang)} received")), f"shop-receipt:{ev.entry_id}")
 
     def refund(self, ev: PaymentRefunded, talking: str | None) -> None:
-        shop, staff = self.staff(ev.merchant_id)
-        payer = self.resident(ev.resident_id)
+        payer, shop, staff = self.parties(ev.resident_id, ev.merchant_id)
         if payer is not None:
             lang = payer.lang
             self._push(payer, Card(title=say(lang, "返金されました", "Refunded"), amount=yen(ev.amount, lang),
@@ -168,7 +183,7 @@ class Notifier:
         if person is None or person.line_user_id == talking:
             return
         lang = person.lang
-        name, name_en, kind = self._money().get(ev.money_type, (ev.money_type, ev.money_type, ""))
+        name, name_en, kind = self._money(ev.money_type)
         shown = money_name(name, name_en, lang)
         title = say(lang, *ISSUED.get(ev.reason, (f"{name}が届きました", f"{shown} has arrived")))
         amount = points_text(ev.amount, lang) if kind == "point" else yen(ev.amount, lang)
@@ -184,7 +199,7 @@ class Notifier:
         if person is None or person.line_user_id == talking:
             return
         lang = person.lang
-        name, name_en, _kind = self._money().get(ev.to_type, (ev.to_type, ev.to_type, ""))
+        name, name_en, _kind = self._money(ev.to_type)
         self._push(person, Card(title=say(lang, "ポイントを交換しました", "Points exchanged"), amount=yen(ev.received, lang),
                                 rows=[(say(lang, "使ったポイント", "Points used"), points_text(ev.spent, lang)),
                                       (say(lang, "受け取った券", "Received"), money_name(name, name_en, lang))]),
@@ -206,7 +221,7 @@ class Notifier:
         if person is None:
             return
         lang = person.lang
-        name, name_en, kind = self._money().get(ev.money_type, (ev.money_type, ev.money_type, ""))
+        name, name_en, kind = self._money(ev.money_type)
         shown = money_name(name, name_en, lang)
         amount = points_text(ev.amount, lang) if kind == "point" else yen(ev.amount, lang)
         when = say(lang, f"{day(ev.expires_on, lang)}まで（あと{ev.days_left}日）",
@@ -267,6 +282,22 @@ class Notifier:
                     self.inbox.once(_offer_key(program_code, uid))
                 told += len(users)
         return told
+
+
+def _person(row: Any) -> Person | None:
+    """Who gets a resident's notices: nobody for card-only, blocked or departed residents."""
+    if row is None or not row.line_user_id or not row.reachable or row.status != "active":
+        return None
+    return Person(row.line_user_id, row.language or "ja")
+
+
+def _shop(rows: list[Any], owners_only: bool) -> tuple[str, list[Person]]:
+    """The shop's name and its staff (or owners), each once, in the order they were added."""
+    people: dict[str, Person] = {}
+    for row in rows:
+        if row.line_user_id and (row.role == "owner" or not owners_only):
+            people.setdefault(row.line_user_id, Person(row.line_user_id, row.language or "ja"))
+    return (rows[0].name or "" if rows else ""), list(people.values())
 
 
 def _offer_key(program_code: str, line_user_id: str) -> str:

@@ -105,3 +105,23 @@ def test_a_claim_type_grant_is_offered_once_to_those_eligible(bot, line):
     assert bot.notifier.offer_grant("HEAT2026") == 0  # run again: nobody is told twice
     with pytest.raises(ValueError):
         bot.notifier.offer_grant("BIRTH2026")  # push-type: credited, not offered
+
+
+def test_receipts_follow_the_shop_staff_and_money_types_as_they_change(machi, line):
+    """The notifier keeps money type names for a minute, but never a stale staff list: a clerk
+    added to the shop hears the next payment, and a money type made since is named, not coded."""
+    from ledger import registry
+    from ledger.services import issuing
+
+    payments.pay(machi.uow, resident_id=resident_id(machi, HANAKO), amount=100, merchant_code="M001",
+                 channel="mpm", idempotency_key="t-staff-1")
+    assert line.store.messages_to(CLERK) == []
+    with machi.db.write() as s:
+        registry.add_staff(s, "M001", CLERK, role="clerk", name="応援の店員")
+        registry.create_money_type(s, code="SUMMER", name="夏まつり券", kind="coupon", validity_days=30)
+    issuing.issue(machi.uow, resident_id=resident_id(machi, HANAKO), money_type="SUMMER", amount=200,
+                  idempotency_key="t-staff-summer", reason="coupon")
+    payments.pay(machi.uow, resident_id=resident_id(machi, HANAKO), amount=1000, merchant_code="M001",
+                 channel="mpm", idempotency_key="t-staff-2")
+    assert "1,000円" in words(line, CLERK) and "1,000円" in words(line, BAKER)
+    assert "夏まつり券" in words(line, HANAKO) and "SUMMER" not in words(line, HANAKO)
