@@ -173,14 +173,14 @@ def test_slow_answer_times_out_fast_and_is_retried(fake_line: FakeLine) -> None:
 def test_every_call_carries_a_timeout(fake_line: FakeLine, line_client: LineClient,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[Any] = []
-    rest = line_client._api_client.rest_client
-    original = rest.request
+    pool = line_client._api_client.rest_client.pool_manager  # where the SDK's calls and ours meet
+    original = pool.request
 
     def spy(*args: Any, **kwargs: Any) -> Any:
-        seen.append(kwargs.get("_request_timeout"))
+        seen.append(getattr(kwargs.get("timeout"), "total", None))
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(rest, "request", spy)
+    monkeypatch.setattr(pool, "request", spy)
     line_client.push(ALICE, HELLO)
     line_client.get_profile(ALICE)
     line_client.show_loading(ALICE)
