@@ -99,10 +99,15 @@ def wait_healthy(port: int, proc: subprocess.Popen, timeout: float = 30) -> None
 
 
 def closed_loop(port: int, clients: int, seconds: float, request: Callable[[int, int], Request],
-                ok_status: int) -> tuple[list[float], list[str], float]:
-    """`clients` threads, each on its own keep-alive connection, send `request(client, k)` as fast as the
-    answers come back for `seconds`; latencies (ms) of the answers with `ok_status`, the other outcomes,
-    and the seconds it took. Closed loop: a slower server is offered less, as a town's phones would."""
+                ok_status: int, *, rate: float | None = None) -> tuple[list[float], list[str], float]:
+    """`clients` threads, each on its own keep-alive connection, send `request(client, k)` for `seconds`;
+    latencies (ms) of the answers with `ok_status`, the other outcomes, and the seconds it took.
+
+    Without `rate`, as fast as the answers come back (closed loop: the server's most, and a latency
+    that is mostly the queue of the other callers). With `rate` (requests a second, all clients
+    together), each client sends on a fixed schedule, staggered against the others, and a latency
+    counts from the time the request was due: a server that falls behind is charged for the wait
+    too, not only for the requests it managed to answer (no coordinated omission)."""
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -115,10 +120,20 @@ def closed_loop(port: int, clients: int, seconds: float, request: Callable[[int,
         failed: list[str] = []
         gate.wait()
         k = 0
+        interval = clients / rate if rate else 0.0
+        due = stop_at[0] - seconds + interval * n / clients
         while time.perf_counter() < stop_at[0]:
             k += 1
             method, path, body, headers = request(n, k)
-            t0 = time.perf_counter()
+            if interval:
+                wait = due - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
+                t0, due = due, due + interval
+                if t0 >= stop_at[0]:
+                    break
+            else:
+                t0 = time.perf_counter()
             try:
                 conn.request(method, path, body=body, headers=headers)
                 resp = conn.getresponse()

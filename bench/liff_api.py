@@ -39,25 +39,32 @@ ROOT = Path(__file__).resolve().parent.parent
 CHANNEL_ID = "1234567890"
 START_BALANCE = 400_000
 PUSH = "/v2/bot/message/push"
+TARGET_PER_S, TARGET_P99_MS = 300, 150
 
 
 def run(seconds: float = 10, clients: int = 50, *, workers: int = 2, threads: int = 8,
         with_receipts: bool = True) -> dict[str, Any]:
     """Payments per second and latency (p50, p99 in ms) of `POST /api/payments` under `clients` callers.
 
-    The top-level figures are the API alone: the app as composed, except that the ledger's events are
-    not turned into LINE receipts in the server processes. With `with_receipts` a second run measures
-    the whole app, receipts pushed by `bot/` included, under "with_receipts": they share the workers'
-    CPU, so that figure says what a receipt costs each payment.
+    Three runs, each on a fresh database and server:
+    - the top-level figures: the API alone, flat out (closed loop): the app as composed, except that
+      the ledger's events are not turned into LINE receipts in the server processes;
+    - "with_receipts": the whole app flat out, two receipts pushed by `bot/` for every payment (payer
+      and shop owner), sharing the workers' CPU: what a receipt costs;
+    - "at_target_rate": the whole app offered the target's 300 payments a second, spread over the 50
+      callers on a fixed schedule, latency counted from when each payment was due. This is the
+      target's question (can the town pay 300 times a second with p99 under 150 ms?): flat out, a
+      closed loop of 50 callers has a p99 of at least 50 / (payments a second), whatever the server.
     """
     result = _run_once(seconds, clients, workers, threads, receipts=False)
     if with_receipts:
         result["with_receipts"] = _run_once(seconds, clients, workers, threads, receipts=True)
+        result["at_target_rate"] = _run_once(seconds, clients, workers, threads, receipts=True, rate=TARGET_PER_S)
     return result
 
 
 def _run_once(seconds: float, clients: int, workers: int, threads: int, *, receipts: bool,
-              residents_per_client: int = 10, shops: int = 20) -> dict[str, Any]:
+              rate: float | None = None, residents_per_client: int = 10, shops: int = 20) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="machi-bench-liff-"))
     url = f"sqlite:///{tmp / 'liff.db'}"
     t0 = time.perf_counter()
@@ -70,7 +77,9 @@ def _run_once(seconds: float, clients: int, workers: int, threads: int, *, recei
     try:
         _common.wait_healthy(port, proc)
         _warm_up(port, subs)
-        latencies, errors, elapsed = _drive(port, subs, clients, residents_per_client, shops, seconds)
+        latencies, errors, elapsed = _drive(port, subs, clients, residents_per_client, shops, seconds, rate)
+        if rate:
+            elapsed = seconds  # the payments due in the window, answered: the rate the town got
         pushed_in_time = verify.count(PUSH)  # the receipts that kept up with the payments
         expected = 2 * len(latencies) if receipts else 0  # the payer's and the shop owner's
         end = time.monotonic() + 15
@@ -94,9 +103,12 @@ def _run_once(seconds: float, clients: int, workers: int, threads: int, *, recei
         "ledger_payments": paid, "receipts_pushed": pushed,
         "receipts_in_time": pushed_in_time, "seconds": round(elapsed, 2), "clients": clients,
         "gunicorn": f"-w {workers} --threads {threads}", "prepare_s": round(prepare_s, 1),
-        "target_met": bool(latencies) and ok / elapsed >= 300 and _common.percentile(latencies, 99) < 150,
+        "offered_per_s": rate or "as fast as answered",
+        "target_met": (bool(latencies) and not errors and ok / elapsed >= TARGET_PER_S * 0.99
+                       and _common.percentile(latencies, 99) < TARGET_P99_MS),
     }
-    print(f"  LIFF API{' + receipts' if receipts else ''}: {result['payments_per_s']} payments/s, p50 {result['p50_ms']} ms, "
+    print(f"  LIFF API{' + receipts' if receipts else ''}{f' at {rate:g}/s offered' if rate else ''}: "
+          f"{result['payments_per_s']} payments/s, p50 {result['p50_ms']} ms, "
           f"p99 {result['p99_ms']} ms, {ok} paid, {len(errors)} errors"
           + (f"; {pushed_in_time} receipts pushed while paying, {pushed} in all" if receipts else "")
           + f" ({clients} clients, gunicorn {result['gunicorn']})", flush=True)
@@ -178,7 +190,7 @@ def _warm_up(port: int, subs: list[str]) -> None:
 # ---------------------------------------------------------------- the callers
 
 def _drive(port: int, subs: list[str], clients: int, per_client: int, shops: int,
-           seconds: float) -> tuple[list[float], list[str], float]:
+           seconds: float, rate: float | None = None) -> tuple[list[float], list[str], float]:
     """Each client pays at random small shops by shop QR for its own residents."""
     rnds = [random.Random(n) for n in range(clients)]
 
@@ -189,7 +201,7 @@ def _drive(port: int, subs: list[str], clients: int, per_client: int, shops: int
         return ("POST", "/api/payments", body,
                 {"Authorization": f"Bearer bench.{mine[k % len(mine)]}", "Content-Type": "application/json"})
 
-    return _common.closed_loop(port, clients, seconds, request, ok_status=201)
+    return _common.closed_loop(port, clients, seconds, request, ok_status=201, rate=rate)
 
 
 if __name__ == "__main__":  # python -m bench.liff_api
