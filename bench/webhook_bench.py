@@ -1,8 +1,8 @@
 """Webhook benchmark (the LINE bot issue): signed text-message webhooks to `POST /callback` under gunicorn.
 
 The app runs under gunicorn on a free 127.0.0.1 port, on a fresh migrated SQLite database with the
-demo town seeded; LINE_API_HOST points at a tiny local stand-in for LINE that answers every call
-with 200 and counts the replies, so answering never fails. `clients` threads, each on its own
+demo town seeded; LINE_API_HOST points at the stand-in for LINE of `bench/fake_line.py` (its own
+process) that answers every call with 200 and counts the replies, so answering never fails. `clients` threads, each on its own
 keep-alive connection, post one signed webhook after another (closed loop): one text event
 ("残高", the most common thing residents send) from a registered resident, with a fresh
 webhookEventId each time.
@@ -18,21 +18,17 @@ Target: ≥ 300 webhooks/s with p99 under 100 ms. Figures are printed, never ass
 from __future__ import annotations
 
 import json
-import logging
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from werkzeug.serving import make_server
-from werkzeug.wrappers import Request, Response
 
 import models_registry
 import schema
@@ -40,6 +36,7 @@ from admin_cli import demo_town
 from app import build_core
 from bench import _common
 from bench._common import percentile
+from bench.fake_line import FakeLine
 from bot.webhook import sign
 from config import load_config
 from ledger.models import Resident
@@ -60,18 +57,19 @@ def _run_once(seconds: float, clients: int, workers: int, threads: int, mode: st
     tmp = Path(tempfile.mkdtemp(prefix="machi-bench-webhook-"))
     url = f"sqlite:///{tmp / 'webhook.db'}"
     users = _prepare(url)
-    line = _FakeLine()
+    line = FakeLine()
+    answered = lambda: line.count("/v2/bot/message/reply", "/v2/bot/message/push")  # noqa: E731
     port = _common.free_port()
     proc = _gunicorn(url, port, line.url, workers, threads, tmp, bot_workers=4 if mode == "queued" else 0)
     try:
         _common.wait_healthy(port, proc)
         _drive(port, users, clients, 1.0)  # warm-up: imports, connections, the flows' first load
-        warm_replies = line.replies
+        warm_replies = answered()
         latencies, errors, elapsed = _drive(port, users, clients, seconds)
-        replied_in_time = line.replies - warm_replies  # what the bot got through while the clients ran
+        replied_in_time = answered() - warm_replies  # what the bot got through while the clients ran
         sent = len(latencies)
-        _wait_for(lambda: line.replies - warm_replies >= sent, 15)
-        replies = line.replies - warm_replies
+        _wait_for(lambda: answered() - warm_replies >= sent, 15)
+        replies = answered() - warm_replies
     finally:
         proc.terminate()
         try:
@@ -115,31 +113,6 @@ def _prepare(url: str) -> list[str]:
 
 
 # ---------------------------------------------------------------- LINE and the server
-
-class _FakeLine:
-    """Every LINE call answers 200; replies and pushes are counted."""
-
-    def __init__(self) -> None:
-        logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self.replies = 0
-        self._lock = threading.Lock()
-        self._server = make_server("127.0.0.1", 0, self._app, threaded=True,
-                                   request_handler=_common.KeepAliveHandler)
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    @Request.application
-    def _app(self, request: Request) -> Response:
-        request.get_data()
-        if request.path in ("/v2/bot/message/reply", "/v2/bot/message/push"):
-            with self._lock:
-                self.replies += 1
-        body = {"sentMessages": [{"id": "1", "quoteToken": "bench"}]} if "/message/" in request.path else {}
-        return Response(json.dumps(body), 200, mimetype="application/json", headers={"x-line-request-id": "bench"})
-
-    def stop(self) -> None:
-        self._server.shutdown()
-
 
 def _gunicorn(url: str, port: int, line_url: str, workers: int, threads: int, tmp: Path,
               bot_workers: int) -> subprocess.Popen:
