@@ -46,6 +46,7 @@ from linebot.v3.messaging.rest import RESTResponse
 log = logging.getLogger(__name__)
 
 MAX_RECIPIENTS = 500  # multicast `to` and bulk-link `userIds` per request
+POOL_SIZE = 32  # kept-alive connections to LINE a process keeps: notice threads, bot workers, with room
 RETRY_KEY_NAMESPACE = uuid.UUID("6f1c3f0e-5a43-4b7e-9a51-7d1f0c2b9e11")  # Machi Wallet's own
 _NEVER_SENT = (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError)
 T = TypeVar("T")
@@ -124,7 +125,7 @@ class LineClient:
                  sleep: Callable[[float], None] = time.sleep) -> None:
         config = Configuration(host=api_host.rstrip("/"), access_token=access_token)
         config.retries = False  # urllib3 must not retry behind our back (POSTs, retry keys)
-        config.connection_pool_maxsize = 10
+        config.connection_pool_maxsize = POOL_SIZE
         self._api_client = ApiClient(config)
         self._api = MessagingApi(self._api_client)
         self._blob = MessagingApiBlob(self._api_client)  # same host: LINE_API_HOST serves data calls too

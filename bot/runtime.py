@@ -43,6 +43,21 @@ RECOVER_AFTER = timedelta(seconds=10)
 SWEEP_EVERY = 5.0
 RECOVER_BATCH = 100
 RECOVER_BATCHES = 50  # at most 5,000 events a sweep, so one sweep cannot run for ever
+DEFAULT_NOTICE_WORKERS = 4
+
+
+def notice_workers() -> int:
+    """Threads that push the ledger's notices, per server process (`MACHI_NOTICE_WORKERS`, default 4).
+
+    A push mostly waits for LINE's answer (tens of milliseconds across the internet): with LINE
+    answering in 50 ms, 2 threads a process pushed 80 receipts a second between two processes, 4
+    push 160 (a payment sends two). More threads let receipts keep up at a higher rate but fight
+    the payments for the GIL: 16 a process kept up with 300 payments a second but took their p99
+    from about 0.1 s to 0.2–1 s (`bench/liff_api.py`, `line_ms=50`). Where the peak needs more,
+    set it higher; receipts that fall behind arrive later, and only a
+    full queue (2,000 a process) holds a payment up, for at most 2 s."""
+    raw = os.environ.get("MACHI_NOTICE_WORKERS", "")
+    return int(raw) if raw.strip().isdigit() and int(raw) > 0 else DEFAULT_NOTICE_WORKERS
 
 
 def default_workers(env: str) -> int:
@@ -140,7 +155,7 @@ class Bot:
 
 
 def build(machi: Any, *, client: LineClient | None = None, clock: Clock = utcnow, workers: int | None = None,
-          notice_workers: int = 2) -> Bot:
+          notices: int | None = None) -> Bot:
     config = machi.config
     client = client or LineClient(config.line_api_host, config.line_channel_access_token, timeout=5.0)
     sender = Sender(client, Renderer(config.liff_id))
@@ -152,7 +167,8 @@ def build(machi: Any, *, client: LineClient | None = None, clock: Clock = utcnow
     handler = Handler(machi.db, engine, services, sender, inbox, linker, client)
     services.extras.update(menu_for=handler.menu_for, after_registration=handler.link_menu,
                            after_withdrawal=handler.link_menu)
-    notifier = Notifier(machi.db, sender, Dispatcher(notice_workers, 2000, name="bot-notice", block_for=2.0), inbox)
+    notifier = Notifier(machi.db, sender, Dispatcher(notices or notice_workers(), 2000, name="bot-notice",
+                                                          block_for=2.0), inbox)
     notifier.install(machi.bus)
     n = default_workers(config.env) if workers is None else workers
     bot = Bot(handler=handler, inbox=inbox, sender=sender, engine=engine, notifier=notifier, linker=linker,

@@ -125,3 +125,13 @@ def test_receipts_follow_the_shop_staff_and_money_types_as_they_change(machi, li
                  channel="mpm", idempotency_key="t-staff-2")
     assert "1,000円" in words(line, CLERK) and "1,000円" in words(line, BAKER)
     assert "夏まつり券" in words(line, HANAKO) and "SUMMER" not in words(line, HANAKO)
+
+
+def test_the_number_of_notice_threads_is_a_setting(monkeypatch):
+    from bot.runtime import DEFAULT_NOTICE_WORKERS, notice_workers
+
+    monkeypatch.setenv("MACHI_NOTICE_WORKERS", "12")
+    assert notice_workers() == 12
+    for unusable in ("", "0", "many", "-3"):
+        monkeypatch.setenv("MACHI_NOTICE_WORKERS", unusable)
+        assert notice_workers() == DEFAULT_NOTICE_WORKERS == 4
