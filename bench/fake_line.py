@@ -30,13 +30,13 @@ SENT = json.dumps({"sentMessages": [{"id": "1", "quoteToken": "bench"}]}).encode
 class FakeLine:
     """Starts the stand-in on a free port; `url` for LINE_API_HOST, `counts()` for what it got."""
 
-    def __init__(self, channel_id: str = "") -> None:
+    def __init__(self, channel_id: str = "", latency_ms: float = 0.0) -> None:
         with socket.socket() as sock:  # not bench._common: this module must import fast in its process
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
         self._proc = subprocess.Popen([sys.executable, "-m", "bench.fake_line", "--port", str(self.port),
-                                       "--channel-id", channel_id], cwd=ROOT)
+                                       "--channel-id", channel_id, "--latency-ms", str(latency_ms)], cwd=ROOT)
         end = time.monotonic() + 10
         while time.monotonic() < end:
             try:
@@ -85,7 +85,7 @@ def _answer(counts: Counter[str], channel_id: str, method: str, path: str, body:
 
 
 async def _serve_connection(reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
-                            counts: Counter[str], channel_id: str) -> None:
+                            counts: Counter[str], channel_id: str, latency: float) -> None:
     try:
         while True:
             head = await reader.readuntil(b"\r\n\r\n")
@@ -94,6 +94,8 @@ async def _serve_connection(reader: asyncio.StreamReader, writer: asyncio.Stream
             headers = {k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:] if ln)}
             body = await reader.readexactly(int(headers.get("content-length", "0") or 0))
             status, payload = _answer(counts, channel_id, method, path.split("?", 1)[0], body)
+            if latency and path.startswith("/v2/bot/"):
+                await asyncio.sleep(latency)  # LINE is across the internet, not on loopback
             writer.write(f"HTTP/1.1 {status} {'OK' if status == 200 else 'Bad Request'}\r\n"
                          f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n"
                          "x-line-request-id: bench\r\n\r\n".encode() + payload)
@@ -104,9 +106,9 @@ async def _serve_connection(reader: asyncio.StreamReader, writer: asyncio.Stream
         writer.close()
 
 
-async def _main(port: int, channel_id: str) -> None:
+async def _main(port: int, channel_id: str, latency: float) -> None:
     counts: Counter[str] = Counter()
-    server = await asyncio.start_server(lambda r, w: _serve_connection(r, w, counts, channel_id),
+    server = await asyncio.start_server(lambda r, w: _serve_connection(r, w, counts, channel_id, latency),
                                         "127.0.0.1", port, backlog=512)
     async with server:
         await server.serve_forever()
@@ -116,8 +118,9 @@ if __name__ == "__main__":  # python -m bench.fake_line --port P
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--channel-id", default="")
+    parser.add_argument("--latency-ms", type=float, default=0.0)
     args = parser.parse_args()
     try:
-        asyncio.run(_main(args.port, args.channel_id))
+        asyncio.run(_main(args.port, args.channel_id, args.latency_ms / 1000))
     except KeyboardInterrupt:
         pass
