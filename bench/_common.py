@@ -13,7 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
-from werkzeug.serving import WSGIRequestHandler
 
 import models_registry
 import schema
@@ -161,10 +160,3 @@ def closed_loop(port: int, clients: int, seconds: float, request: Callable[[int,
     for t in pool:
         t.join(seconds + 60)
     return latencies, errors, time.perf_counter() - began
-
-
-class KeepAliveHandler(WSGIRequestHandler):
-    """The stand-in for LINE keeps connections open, as LINE does: the app's pooled HTTP client then
-    costs what it costs in production, not a TCP connect per push."""
-
-    protocol_version = "HTTP/1.1"
