@@ -16,6 +16,7 @@ import simulator
 from config import Config, ConfigError, load_config
 from ledger.db import Database
 from ledger.events import MessageBus
+from ledger.outbox import Outbox
 from ledger.policy import Policy
 from ledger.uow import UnitOfWork
 
@@ -34,6 +35,7 @@ class Machi:
     db: Database
     bus: MessageBus
     uow: UnitOfWork
+    outbox: Outbox | None = None
     extras: dict[str, Any] = field(default_factory=dict)
     closers: list[Callable[[float], None]] = field(default_factory=list)
 
@@ -44,8 +46,12 @@ class Machi:
         self.db.dispose()
 
 
-def build_core(config: Config, *, check_migrated: bool = True) -> Machi:
-    """Database, bus and unit of work: what the CLI and the server share."""
+def build_core(config: Config, *, check_migrated: bool = True, outbox: bool = False) -> Machi:
+    """Database, bus and unit of work: what the CLI and the server share.
+
+    With `outbox`, the unit of work also stores its events for the notice relay (the server and
+    `machi notices`). The staff command's own writes tell residents themselves (a grant run's
+    multicast) or nobody (the demo's history), so its core has none."""
     config.check()
     db = Database(config.database_url)
     if check_migrated and not schema.is_current(db.engine, config.database_url):
@@ -53,13 +59,14 @@ def build_core(config: Config, *, check_migrated: bool = True) -> Machi:
             "データベースが最新の状態ではありません。`machi db upgrade` を実行してから起動してください。"
             " (The database is not migrated: run `machi db upgrade`.)")
     bus = MessageBus()
-    return Machi(config=config, db=db, bus=bus, uow=UnitOfWork(db, bus, Policy()))
+    box = Outbox(db) if outbox else None
+    return Machi(config=config, db=db, bus=bus, uow=UnitOfWork(db, bus, Policy(), outbox=box), outbox=box)
 
 
 def create_app(config: Config | None = None, *, check_migrated: bool = True) -> Flask:
     config = config or load_config()
     try:
-        machi = build_core(config, check_migrated=check_migrated)
+        machi = build_core(config, check_migrated=check_migrated, outbox=True)
     except ConfigError:
         raise
     app = Flask(__name__)

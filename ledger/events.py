@@ -26,6 +26,7 @@ class PaymentCompleted(DomainEvent):
     amount: int
     channel: str
     breakdown: dict[str, int] = field(default_factory=dict)
+    at: datetime | None = None  # when it was paid (a receipt told late still says when)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class PaymentRefunded(DomainEvent):
     resident_id: int
     merchant_id: int
     amount: int
+    at: datetime | None = None
 
 
 @dataclass(frozen=True)

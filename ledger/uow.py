@@ -2,6 +2,8 @@
 
 A service function receives a `Tx`, does its reads and writes on `tx.conn`, appends domain
 events to `tx.events`; `run` commits, then publishes. Anything raised rolls the whole thing back.
+With an outbox (the server's unit of work), the events are also written in the same transaction,
+so what must be told (a receipt) is told even if the process stops right after the commit.
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from ledger.db import Database
 from ledger.errors import Conflict
 from ledger.events import DomainEvent, MessageBus
 from ledger.models import Account
+from ledger.outbox import Outbox
 from ledger.policy import Policy
 
 T = TypeVar("T")
@@ -85,11 +88,12 @@ def _retryable(exc: BaseException) -> bool:
 
 class UnitOfWork:
     def __init__(self, db: Database, bus: MessageBus, policy: Policy,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow, outbox: Outbox | None = None) -> None:
         self.db = db
         self.bus = bus
         self.policy = policy
         self.clock = clock
+        self.outbox = outbox
 
     def run(self, fn: Callable[[Tx], T]) -> T:
         """Run `fn` in one write transaction; retry whole on conflicts; publish after commit."""
@@ -102,6 +106,8 @@ class UnitOfWork:
                         result = fn(tx)
                         if tx._session is not None:
                             tx._session.flush()
+                        if self.outbox is not None and tx.events:
+                            self.outbox.record(conn, tx.events, tx.now)
                     finally:
                         if tx._session is not None:
                             tx._session.close()
@@ -115,4 +121,6 @@ class UnitOfWork:
                     raise Conflict() from exc
                 raise
         self.bus.publish(events)
+        if self.outbox is not None and events:
+            self.outbox.committed()
         return result

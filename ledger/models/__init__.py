@@ -1,6 +1,7 @@
 """The ledger's tables. Import from here: `from ledger.models import Lot, Entry`."""
 from ledger.models.audit import AuditLog
 from ledger.models.money import Account, Entry, EntrySeal, ExchangeRule, Lot, MoneyType, Nonce, Posting
+from ledger.models.outbox import OutboxEvent
 from ledger.models.people import Card, Merchant, MerchantStaff, Resident, ResidentProxy
 from ledger.models.programs import (
     Event,
@@ -15,6 +16,6 @@ from ledger.models.programs import (
 
 __all__ = [
     "Account", "AuditLog", "Card", "Entry", "EntrySeal", "Event", "ExchangeRule", "GrantProgram",
-    "Lot", "Merchant", "MerchantStaff", "MoneyType", "Nonce", "Payout", "PayoutBatch", "Posting", "Resident",
+    "Lot", "Merchant", "MerchantStaff", "MoneyType", "Nonce", "OutboxEvent", "Payout", "PayoutBatch", "Posting", "Resident",
     "ResidentProxy", "SaleApplication", "SaleDraw", "SaleOffer", "Segment",
 ]

@@ -79,7 +79,7 @@ def pay(uow: UnitOfWork, *, resident_id: int, amount: int, idempotency_key: str,
             legs.append(Leg(shop.account_id, mt_id, amt, lot_id))
         add_postings(tx, entry_id, legs)
         breakdown = _codes(tx, per_type)
-        tx.events.append(PaymentCompleted(entry_id, resident_id, shop.id, amount, channel, breakdown))
+        tx.events.append(PaymentCompleted(entry_id, resident_id, shop.id, amount, channel, breakdown, tx.now))
         return PaymentResult(entry_id, resident_id, shop.id, shop.name, amount, channel, tx.now, breakdown)
 
     return uow.run(work)
@@ -184,7 +184,7 @@ def refund(uow: UnitOfWork, *, payment_entry_id: int, merchant_id: int, idempote
             for d in draw_lots(tx, lots, amt):
                 legs.append(Leg(shop.account_id, mt_id, -d.amount, d.lot_id))
         add_postings(tx, entry_id, legs)
-        tx.events.append(PaymentRefunded(entry_id, pay_e.id, pay_e.resident_id, shop.id, pay_e.amount))
+        tx.events.append(PaymentRefunded(entry_id, pay_e.id, pay_e.resident_id, shop.id, pay_e.amount, tx.now))
         return PaymentResult(entry_id, pay_e.resident_id, shop.id, shop.name, pay_e.amount,
                              pay_e.channel or "", tx.now, _codes(tx, per_type), kind="refund")
 

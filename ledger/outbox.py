@@ -1,0 +1,256 @@
+"""The transactional outbox: domain events stored in the transaction that caused them, and the
+relay that hands them to their listeners after the commit.
+
+A payment's receipts used to be queued in the memory of the server process that took the
+payment: a restart lost them, and the pushes ran on the same interpreter as the payments. Now
+the unit of work writes each event into `outbox` in the payment's own transaction (one small
+insert), and a `Relay` reads them back, publishes them to a bus of its own (the bot's notifier
+listens there) and removes them once told. The relay can run in the server process that made the
+event (`inline`: dev and tests), on a thread of whichever server process holds the relay lock, or
+in a process of its own (`machi notices`), so LINE's latency never costs the payments anything.
+
+A relay that dies between telling and removing tells that batch again: listeners make their
+work idempotent (the bot's pushes carry retry keys derived from the event).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import typing
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, insert, select
+
+from ledger import events as domain
+from ledger.db import Database
+from ledger.events import DomainEvent, MessageBus
+from ledger.models import OutboxEvent
+from ledger.runner_lock import RunnerLock
+
+log = logging.getLogger(__name__)
+
+# Who asked for the change being written (a channel's user id; opaque to the ledger). Stored with
+# its events, and set again while the relay tells them, so a listener can tell the person who is
+# already looking at the answer from everyone else.
+ORIGIN: ContextVar[str | None] = ContextVar("machi_event_origin", default=None)
+
+ADVISORY_KEY = 0x6E6F7469  # "noti": the one relay of this database
+BATCH = 200
+POLL = 0.1            # seconds between looks at an empty outbox (a nudge wakes the relay at once)
+STANDBY_EVERY = 5.0   # seconds between tries for the lock while another process relays
+FLUSH_FOR = 60.0      # seconds a batch's listeners get to finish before it is removed anyway
+
+_INSERT = insert(OutboxEvent.__table__)
+_FETCH = (select(OutboxEvent.id, OutboxEvent.kind, OutboxEvent.body, OutboxEvent.origin)
+          .order_by(OutboxEvent.id).limit(bindparam("limit")))
+_REMOVE = delete(OutboxEvent.__table__).where(OutboxEvent.id.in_(bindparam("ids", expanding=True)))
+
+
+# --------------------------------------------------------------------------- to and from JSON
+
+
+def _types() -> dict[str, type[DomainEvent]]:
+    return {cls.__name__: cls for cls in vars(domain).values()
+            if isinstance(cls, type) and issubclass(cls, DomainEvent) and cls is not DomainEvent}
+
+
+EVENT_TYPES = _types()
+_FIELDS = {cls: tuple(f.name for f in fields(cls)) for cls in EVENT_TYPES.values()}
+
+
+def _when(value: Any) -> str:
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} cannot be stored in an event")
+
+
+def encode(event: DomainEvent) -> str:
+    return json.dumps({name: getattr(event, name) for name in _FIELDS[type(event)]},
+                      ensure_ascii=False, separators=(",", ":"), default=_when)
+
+
+def _converters(cls: type[DomainEvent]) -> dict[str, Callable[[str], Any]]:
+    """Fields stored as ISO text that come back as dates and times."""
+    out: dict[str, Callable[[str], Any]] = {}
+    for name, hint in typing.get_type_hints(cls).items():
+        args = set(typing.get_args(hint)) or {hint}
+        if datetime in args:
+            out[name] = datetime.fromisoformat
+        elif date in args:
+            out[name] = date.fromisoformat
+    return out
+
+
+_CONVERT = {cls: _converters(cls) for cls in EVENT_TYPES.values()}
+
+
+def decode(kind: str, body: str) -> DomainEvent:
+    cls = EVENT_TYPES[kind]
+    data = json.loads(body)
+    for name, convert in _CONVERT[cls].items():
+        if isinstance(data.get(name), str):
+            data[name] = convert(data[name])
+    return cls(**data)
+
+
+# --------------------------------------------------------------------------- the table
+
+
+@dataclass(frozen=True)
+class Stored:
+    id: int
+    event: DomainEvent
+    origin: str | None
+
+
+class Outbox:
+    """Writes events inside a transaction; reads and removes them for the relay."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._listeners: list[Callable[[], None]] = []
+
+    def record(self, conn: Connection, events: list[DomainEvent], now: datetime) -> None:
+        origin = ORIGIN.get()
+        conn.execute(_INSERT, [{"kind": type(ev).__name__, "body": encode(ev), "origin": origin, "created_at": now}
+                               for ev in events])
+
+    def on_commit(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def committed(self) -> None:
+        """Events were just committed: wake whoever relays them in this process."""
+        for listener in self._listeners:
+            try:
+                listener()
+            except Exception:  # noqa: BLE001 - telling is never allowed to fail the money
+                log.exception("outbox listener failed")
+
+    def fetch(self, limit: int = BATCH) -> list[Stored]:
+        with self.db.engine.connect() as conn:
+            rows = conn.execute(_FETCH, {"limit": limit}).all()
+        out = []
+        for row in rows:
+            try:
+                out.append(Stored(row.id, decode(row.kind, row.body), row.origin))
+            except (KeyError, TypeError, ValueError):  # written by another version of the code
+                log.error("outbox event %d of kind %s cannot be read; removed", row.id, row.kind)
+                self.remove([row.id])
+        return out
+
+    def remove(self, ids: list[int]) -> None:
+        if ids:
+            with self.db.write_conn() as conn:
+                conn.execute(_REMOVE, {"ids": ids})
+
+    def backlog(self) -> int:
+        with self.db.engine.connect() as conn:
+            return len(conn.execute(select(OutboxEvent.id).limit(100_000)).all())
+
+
+# --------------------------------------------------------------------------- the relay
+
+
+class Relay:
+    """Tells stored events to `bus`, in the order they were written, then removes them.
+
+    `flush` waits until the listeners have finished what they were told (they may work on
+    threads of their own); only then is the batch removed. Modes: `inline` tells each commit's
+    events on the committing thread; `thread` runs a background thread in every process that asks
+    for it, of which only the holder of the relay lock works (the others stand by); `off` records only.
+    """
+
+    def __init__(self, outbox: Outbox, bus: MessageBus, *, flush: Callable[[float], bool] = lambda _t: True,
+                 mode: str = "inline", lock: RunnerLock | None = None, batch: int = BATCH,
+                 poll: float = POLL, standby: float = STANDBY_EVERY) -> None:
+        self.outbox, self.bus, self.flush, self.mode = outbox, bus, flush, mode
+        self.lock, self.batch, self.poll, self.standby = lock, batch, poll, standby
+        self.told = 0
+        self._mutex = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._started = threading.Lock()
+        if mode != "off":
+            outbox.on_commit(self.nudge)
+
+    def nudge(self) -> None:
+        if self.mode == "inline":
+            self.run_until_empty()
+        elif self.mode == "thread":
+            self.start()
+            self._wake.set()
+
+    def run_once(self) -> int:
+        """Tell one batch; how many events it held."""
+        with self._mutex:
+            batch = self.outbox.fetch(self.batch)
+            if not batch:
+                return 0
+            for item in batch:
+                token = ORIGIN.set(item.origin)
+                try:
+                    self.bus.publish([item.event])
+                finally:
+                    ORIGIN.reset(token)
+            if not self.flush(FLUSH_FOR):
+                log.warning("outbox: %d event(s) still being told after %.0f s", len(batch), FLUSH_FOR)
+            self.outbox.remove([item.id for item in batch])
+            self.told += len(batch)
+            return len(batch)
+
+    def run_until_empty(self, limit: int = 10_000) -> int:
+        done = 0
+        try:
+            while done < limit:
+                n = self.run_once()
+                done += n
+                if n < self.batch:
+                    break
+        except Exception:  # noqa: BLE001 - left in the outbox for the next pass
+            log.exception("outbox relay pass failed")
+        return done
+
+    # ------------------------------------------------------------------ the background thread
+
+    def start(self) -> None:
+        """Start the relay thread of this process, once (after a fork too: it starts on first use)."""
+        if self._thread is not None or self.mode != "thread" or self._stop.is_set():
+            return
+        with self._started:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self.serve, name="outbox-relay", daemon=True)
+                self._thread.start()
+
+    def serve(self) -> None:
+        """Relay until `stop`: take the lock (or stand by for it), then tell batches as they come."""
+        while not self._stop.is_set():
+            if self.lock is not None and not self.lock.held:
+                try:
+                    got = self.lock.acquire()
+                except Exception:  # noqa: BLE001 - the database may be restarting
+                    log.exception("outbox relay could not try its lock")
+                    got = False
+                if not got:
+                    self._stop.wait(self.standby)
+                    continue
+            if self.run_until_empty() < self.batch:
+                self._wake.wait(self.poll)
+                self._wake.clear()
+
+    def request_stop(self) -> None:
+        """Ask `serve` to return after the batch in hand (safe from a signal handler)."""
+        self._stop.set()
+        self._wake.set()
+
+    def stop(self, grace: float = 5.0) -> None:
+        self.request_stop()
+        if self._thread is not None:
+            self._thread.join(grace)
+        if self.lock is not None and self.lock.held:
+            self.lock.release()
