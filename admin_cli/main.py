@@ -38,6 +38,7 @@ def _register() -> None:
         grants_cmds,
         merchants_cmds,
         money_types_cmds,
+        notices_cmds,
         payouts_cmds,
         reports_cmds,
         residents_cmds,

@@ -18,4 +18,6 @@ KEY = "bot"
 def register(app: Flask, machi: Any) -> None:
     bot = machi.extras[KEY] = runtime.build(machi)
     machi.closers.append(bot.close)
+    if bot.relay is not None:
+        app.before_request(bot.relay.start)  # the relay thread (MACHI_NOTICES=thread) starts in each worker
     app.register_blueprint(webhook.bp)

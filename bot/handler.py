@@ -23,7 +23,6 @@ from bot import texts
 from bot.events import Received, read, to_incoming
 from bot.inbox import Inbox
 from bot.line_client import LineApiError, LineClient
-from bot.notifications import CONVERSATION
 from bot.richmenu import MenuLinker
 from bot.sender import Sender
 from flows import render as flow_render
@@ -36,6 +35,7 @@ from flows.spec import FlowSpec
 from ledger.clock import today_jst
 from ledger.db import Database
 from ledger.models import Resident
+from ledger.outbox import ORIGIN
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class Handler:
         me = lookup(self.db, uid)
         incoming.lang = me.language if me is not None and me.status == "active" else None
         with self._lock(uid), self.sender.loading(uid):
-            token = CONVERSATION.set(uid)
+            token = ORIGIN.set(uid)
             try:
                 if self.engine.claims(incoming):
                     messages = self.engine.handle(incoming, self.services)
@@ -91,7 +91,7 @@ class Handler:
                     messages = [flow_render.help_message(self.menu_for(self.engine.registry.menu(), uid),
                                                          self._lang(uid, incoming.lang))]
             finally:
-                CONVERSATION.reset(token)
+                ORIGIN.reset(token)
         self.sender.reply(ev.reply_token, uid, messages)
         self.ensure_menu(uid)
 

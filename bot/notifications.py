@@ -10,9 +10,12 @@ Each push carries a retry key derived from what it is about (the entry id, the r
 event published twice, or a retried push, reaches the person once. Residents who blocked the
 account (`reachable` false), card-only residents and residents no longer active get nothing; the
 resident who is in the middle of a chat that caused the event (claiming a grant, exchanging
-points) gets the bot's reply instead of a second, pushed message. Notices are sent off the
-publisher's thread (see `Dispatcher`), so a payment never waits for LINE; if LINE stops answering
-and the queue stays full, a notice is dropped with a warning rather than holding up payments.
+points) gets the bot's reply instead of a second, pushed message.
+
+The notifier listens on the outbox relay's bus (`ledger.outbox`), not on the server's: events
+reach it from the table they were stored in with the payment, in the server process or in
+`machi notices`. Pushes run on a few threads of their own (see `Dispatcher`), so one slow answer
+from LINE does not hold up the rest.
 """
 from __future__ import annotations
 
@@ -20,7 +23,6 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,13 +50,11 @@ from ledger.events import (
     PointsExchanged,
 )
 from ledger.models import Entry, GrantProgram, Merchant, MerchantStaff, MoneyType, Resident, Segment
+from ledger.outbox import ORIGIN
 from ledger.segments import segment_query
 from ledger.services.grants import grant_key
 
 log = logging.getLogger(__name__)
-
-# The LINE user the bot is answering on this thread, while it runs their conversation.
-CONVERSATION: ContextVar[str | None] = ContextVar("machi_bot_conversation", default=None)
 
 CHANNELS = {"cpm": ("QRコード（お客さまの画面）", "QR code (customer's screen)"),
             "mpm": ("QRコード（お店のQR）", "QR code (shop's QR)"), "card": ("カード", "Card")}
@@ -98,7 +98,7 @@ class Notifier:
 
     def _later(self, fn: Callable[[Any, str | None], None]) -> Callable[[DomainEvent], None]:
         def handler(event: DomainEvent) -> None:
-            talking = CONVERSATION.get()
+            talking = ORIGIN.get()  # the LINE user whose conversation made the change, if any
             if not self.dispatcher.submit(fn, event, talking):
                 log.warning("%s notice dropped: the notice queue stayed full (is LINE answering?)",
                             type(event).__name__)
@@ -139,7 +139,7 @@ class Notifier:
 
     def payment(self, ev: PaymentCompleted, talking: str | None) -> None:
         payer, shop, staff = self.parties(ev.resident_id, ev.merchant_id)
-        now = utcnow()
+        now = ev.at or utcnow()
         if payer is not None:
             lang = payer.lang
             rows = [(say(lang, "お店", "Shop"), shop), (say(lang, "日時", "When"), short_day(now, lang))]

@@ -8,7 +8,13 @@ How events run is set by `MACHI_BOT_WORKERS`: 0 runs each event inside the /call
 (the default in dev and test: simple and deterministic; the simulator waits for the answer);
 N > 0 records events in the inbox, answers LINE at once and runs them on N threads, with a
 sweep every few seconds for events a full queue or a stopped process left behind (the default
-in production: 4). Notices from the ledger always go through their own small thread pool.
+in production: 4).
+
+Notices (receipts, grant notices) come from the ledger's outbox, and `MACHI_NOTICES` says who
+tells them: `inline`, the server process right after the commit (dev and test); `thread`, a
+relay thread in the server processes, one at a time (the lock), the others standing by (the
+default in production); `separate`, nobody in the server: `machi notices` runs the relay in a
+process of its own, so pushing receipts never slows the payments (a busy town's choice).
 """
 from __future__ import annotations
 
@@ -35,6 +41,9 @@ from flows.loader import DEFINITIONS, load_flows
 from flows.state import DbStateStore
 from flows.verification import CounterVerifier
 from ledger.clock import utcnow
+from ledger.events import MessageBus
+from ledger.outbox import ADVISORY_KEY, Outbox, Relay
+from ledger.runner_lock import RunnerLock
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +69,28 @@ def notice_workers() -> int:
     return int(raw) if raw.strip().isdigit() and int(raw) > 0 else DEFAULT_NOTICE_WORKERS
 
 
+NOTICE_MODES = {"inline": "inline", "thread": "thread", "separate": "off"}
+
+
+def notice_mode(env: str) -> str:
+    """Who tells the outbox's events from a server process (`MACHI_NOTICES`); see the module's doc."""
+    raw = os.environ.get("MACHI_NOTICES", "").strip().lower()
+    if raw in NOTICE_MODES:
+        return NOTICE_MODES[raw]
+    return "inline" if env in ("dev", "test") else "thread"
+
+
+def relay_for(machi: Any, notifier: Notifier, mode: str) -> Relay:
+    """The relay that tells the outbox's events to the notifier (one runner per database)."""
+    bus = MessageBus()
+    notifier.install(bus)
+    outbox = machi.outbox or Outbox(machi.db)
+    lock = RunnerLock(machi.config.database_url, machi.db.engine, name="notices", key=ADVISORY_KEY)
+    if mode == "inline":  # dev and test: handed to the notice threads; a request never waits for LINE
+        return Relay(outbox, bus, mode=mode, lock=lock)
+    return Relay(outbox, bus, flush=lambda timeout: notifier.dispatcher.drain(timeout), mode=mode, lock=lock)
+
+
 def default_workers(env: str) -> int:
     raw = os.environ.get("MACHI_BOT_WORKERS", "")
     if raw.strip().isdigit():
@@ -78,6 +109,7 @@ class Bot:
     client: LineClient
     events: Dispatcher
     channel_secret: str
+    relay: Relay | None = None
     sweeper: Sweeper | None = None
     counters: dict[str, int] = field(default_factory=lambda: {"received": 0, "duplicates": 0, "deferred": 0})
 
@@ -142,20 +174,25 @@ class Bot:
         return done
 
     def drain(self, timeout: float = 10.0) -> bool:
-        """Wait for queued events and notices (tests, shutdown)."""
-        return self.events.drain(timeout) and self.notifier.dispatcher.drain(timeout)
+        """Wait for queued events, then tell the outbox's notices and wait for them (tests, shutdown)."""
+        done = self.events.drain(timeout)
+        if self.relay is not None and self.relay.mode != "off":
+            self.relay.run_until_empty()
+        return self.notifier.dispatcher.drain(timeout) and done
 
     def close(self, grace: float = 5.0) -> None:
         """Stop taking work; queued events and notices get `grace` seconds to finish."""
         if self.sweeper is not None:
             self.sweeper.stop()
         self.events.close(grace)
+        if self.relay is not None:
+            self.relay.stop(grace)
         self.notifier.dispatcher.close(grace)
         self.client.close()
 
 
 def build(machi: Any, *, client: LineClient | None = None, clock: Clock = utcnow, workers: int | None = None,
-          notices: int | None = None) -> Bot:
+          notices: int | None = None, relay_mode: str | None = None) -> Bot:
     config = machi.config
     client = client or LineClient(config.line_api_host, config.line_channel_access_token, timeout=5.0)
     sender = Sender(client, Renderer(config.liff_id))
@@ -169,10 +206,11 @@ def build(machi: Any, *, client: LineClient | None = None, clock: Clock = utcnow
                            after_withdrawal=handler.link_menu)
     notifier = Notifier(machi.db, sender, Dispatcher(notices or notice_workers(), 2000, name="bot-notice",
                                                           block_for=2.0), inbox)
-    notifier.install(machi.bus)
+    relay = relay_for(machi, notifier, notice_mode(config.env) if relay_mode is None else relay_mode)
     n = default_workers(config.env) if workers is None else workers
     bot = Bot(handler=handler, inbox=inbox, sender=sender, engine=engine, notifier=notifier, linker=linker,
-              client=client, events=Dispatcher(n, 500, name="bot-event"), channel_secret=config.line_channel_secret)
+              client=client, events=Dispatcher(n, 500, name="bot-event"), channel_secret=config.line_channel_secret,
+              relay=relay)
     if n > 0:
         bot.sweeper = Sweeper(bot.recover, SWEEP_EVERY)
     return bot
