@@ -118,7 +118,7 @@ def _gunicorn(url: str, port: int, line_url: str, workers: int, threads: int, tm
               bot_workers: int) -> subprocess.Popen:
     env = {**os.environ, "DATABASE_URL": url, "LINE_API_HOST": line_url, "MACHI_ENV": "test",
            "LINE_CHANNEL_SECRET": SECRET, "LINE_CHANNEL_ACCESS_TOKEN": TOKEN, "MACHI_SECRET_KEY": "bench-secret-key",
-           "MACHI_BOT_WORKERS": str(bot_workers),
+           "MACHI_BOT_WORKERS": str(bot_workers), "MACHI_NOTICES": "thread",
            "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
     cmd = [sys.executable, "-m", "gunicorn", "-w", str(workers), "--threads", str(threads), "-k", "gthread",
            "-b", f"127.0.0.1:{port}", "--keep-alive", "30", "--backlog", "512", "--log-level", "warning",
