@@ -39,18 +39,15 @@ def notices_cmd(ctx: CliContext, once: bool, threads: int, niceness: int) -> Non
     """LINE のお知らせ（お支払い・返金の受付、給付やポイントのお知らせ、精算のお知らせ）を送ります。
 
     サーバーを MACHI_NOTICES=separate で動かすときに、別のプロセスとして常駐させます。
-    同じデータベースに対して送るのは1つだけで、2つ目は待機し、1つ目が止まると引き継ぎます。
+    いくつ動かしても、1件のお知らせを送るのはそのうちの1つだけです。
     """
     if niceness:
         os.nice(niceness)
     core, bot = _start(ctx, threads)
     relay = bot.relay
-    assert relay is not None and relay.lock is not None
+    assert relay is not None
     try:
         if once:
-            if not relay.lock.acquire():
-                raise click.ClickException("別の machi notices（またはサーバー）がお知らせを送っています。"
-                                           "送り終わるまでお待ちください。")
             told = relay.run_until_empty(limit=10**9)
             bot.notifier.dispatcher.drain(60.0)
             emit(ctx, {"told": told}, [f"お知らせを送りました: {told:,} 件"])

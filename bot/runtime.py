@@ -12,9 +12,9 @@ in production: 4).
 
 Notices (receipts, grant notices) come from the ledger's outbox, and `MACHI_NOTICES` says who
 tells them: `inline`, the server process right after the commit (dev and test); `thread`, a
-relay thread in the server processes, one at a time (the lock), the others standing by (the
-default in production); `separate`, nobody in the server: `machi notices` runs the relay in a
-process of its own, so pushing receipts never slows the payments (a busy town's choice).
+relay thread in every server worker, each claiming batches of its own (the default in
+production); `separate`, nobody in the server: `machi notices` runs the relay in a process of
+its own, so pushing receipts never slows the payments (a busy town's choice).
 """
 from __future__ import annotations
 
@@ -42,8 +42,7 @@ from flows.state import DbStateStore
 from flows.verification import CounterVerifier
 from ledger.clock import utcnow
 from ledger.events import MessageBus
-from ledger.outbox import ADVISORY_KEY, Outbox, Relay
-from ledger.runner_lock import RunnerLock
+from ledger.outbox import Outbox, Relay
 
 log = logging.getLogger(__name__)
 
@@ -81,14 +80,13 @@ def notice_mode(env: str) -> str:
 
 
 def relay_for(machi: Any, notifier: Notifier, mode: str) -> Relay:
-    """The relay that tells the outbox's events to the notifier (one runner per database)."""
+    """The relay that tells the outbox's events to the notifier."""
     bus = MessageBus()
     notifier.install(bus)
     outbox = machi.outbox or Outbox(machi.db)
-    lock = RunnerLock(machi.config.database_url, machi.db.engine, name="notices", key=ADVISORY_KEY)
     if mode == "inline":  # dev and test: handed to the notice threads; a request never waits for LINE
-        return Relay(outbox, bus, mode=mode, lock=lock)
-    return Relay(outbox, bus, flush=lambda timeout: notifier.dispatcher.drain(timeout), mode=mode, lock=lock)
+        return Relay(outbox, bus, mode=mode)
+    return Relay(outbox, bus, flush=lambda timeout: notifier.dispatcher.drain(timeout), mode=mode)
 
 
 def default_workers(env: str) -> int:

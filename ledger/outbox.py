@@ -6,11 +6,13 @@ payment: a restart lost them, and the pushes ran on the same interpreter as the 
 the unit of work writes each event into `outbox` in the payment's own transaction (one small
 insert), and a `Relay` reads them back, publishes them to a bus of its own (the bot's notifier
 listens there) and removes them once told. The relay can run in the server process that made the
-event (`inline`: dev and tests), on a thread of whichever server process holds the relay lock, or
-in a process of its own (`machi notices`), so LINE's latency never costs the payments anything.
+event (`inline`: dev and tests), on a thread of every server worker, or in a process of its own
+(`machi notices`), so LINE's latency never costs the payments anything.
 
-A relay that dies between telling and removing tells that batch again: listeners make their
-work idempotent (the bot's pushes carry retry keys derived from the event).
+Relays claim a batch before telling it (a lease, `claimed_until`), so any number of them can work
+on one database and each event is told by one of them. A relay that dies between telling and
+removing leaves its batch to be claimed again when the lease ends: listeners make their work
+idempotent (the bot's pushes carry retry keys derived from the event).
 """
 from __future__ import annotations
 
@@ -21,16 +23,16 @@ import typing
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass, fields
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select
+from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
 
 from ledger import events as domain
+from ledger.clock import utcnow
 from ledger.db import Database
 from ledger.events import DomainEvent, MessageBus
 from ledger.models import OutboxEvent
-from ledger.runner_lock import RunnerLock
 
 log = logging.getLogger(__name__)
 
@@ -39,16 +41,19 @@ log = logging.getLogger(__name__)
 # already looking at the answer from everyone else.
 ORIGIN: ContextVar[str | None] = ContextVar("machi_event_origin", default=None)
 
-ADVISORY_KEY = 0x6E6F7469  # "noti": the one relay of this database
 BATCH = 200
-POLL = 0.1            # seconds between looks at an empty outbox (a nudge wakes the relay at once)
-STANDBY_EVERY = 5.0   # seconds between tries for the lock while another process relays
+POLL = 0.1            # seconds between looks at an empty outbox
 FLUSH_FOR = 60.0      # seconds a batch's listeners get to finish before it is removed anyway
+LEASE = timedelta(seconds=FLUSH_FOR + 30)  # then a batch a dead relay claimed is claimed again
 
-_INSERT = insert(OutboxEvent.__table__)
-_FETCH = (select(OutboxEvent.id, OutboxEvent.kind, OutboxEvent.body, OutboxEvent.origin)
-          .order_by(OutboxEvent.id).limit(bindparam("limit")))
-_REMOVE = delete(OutboxEvent.__table__).where(OutboxEvent.id.in_(bindparam("ids", expanding=True)))
+_T = OutboxEvent.__table__
+_FREE = or_(_T.c.claimed_until.is_(None), _T.c.claimed_until < bindparam("now"))
+_INSERT = insert(_T)
+_PEEK = select(_T.c.id).where(_FREE).order_by(_T.c.id).limit(bindparam("limit"))
+_CLAIM = (update(_T).where(_T.c.id.in_(bindparam("ids", expanding=True)), _FREE)
+          .values(claimed_until=bindparam("until"))
+          .returning(_T.c.id, _T.c.kind, _T.c.body, _T.c.origin))
+_REMOVE = delete(_T).where(_T.c.id.in_(bindparam("ids", expanding=True)))
 
 
 # --------------------------------------------------------------------------- to and from JSON
@@ -131,11 +136,20 @@ class Outbox:
             except Exception:  # noqa: BLE001 - telling is never allowed to fail the money
                 log.exception("outbox listener failed")
 
-    def fetch(self, limit: int = BATCH) -> list[Stored]:
+    def claim(self, limit: int = BATCH) -> list[Stored]:
+        """Up to `limit` events no other relay is telling, oldest first, leased to this one.
+
+        A read first, so an idle relay never takes the write lock; then one write that keeps only
+        the rows still free (two relays racing for a row: one gets it)."""
+        now = utcnow()
         with self.db.engine.connect() as conn:
-            rows = conn.execute(_FETCH, {"limit": limit}).all()
+            ids = list(conn.execute(_PEEK, {"now": now, "limit": limit}).scalars())
+        if not ids:
+            return []
+        with self.db.write_conn() as conn:
+            rows = conn.execute(_CLAIM, {"ids": ids, "now": now, "until": now + LEASE}).all()
         out = []
-        for row in rows:
+        for row in sorted(rows, key=lambda r: r.id):
             try:
                 out.append(Stored(row.id, decode(row.kind, row.body), row.origin))
             except (KeyError, TypeError, ValueError):  # written by another version of the code
@@ -148,10 +162,6 @@ class Outbox:
             with self.db.write_conn() as conn:
                 conn.execute(_REMOVE, {"ids": ids})
 
-    def backlog(self) -> int:
-        with self.db.engine.connect() as conn:
-            return len(conn.execute(select(OutboxEvent.id).limit(100_000)).all())
-
 
 # --------------------------------------------------------------------------- the relay
 
@@ -162,16 +172,16 @@ class Relay:
     `flush` waits until the listeners have finished what they were told (they may work on
     threads of their own); only then is the batch removed. Modes: `inline` tells each commit's
     events on the committing thread; `thread` runs a background thread in every process that asks
-    for it, of which only the holder of the relay lock works (the others stand by); `off` records only.
+    for it, each claiming its own batches; `off` records only.
     """
 
     def __init__(self, outbox: Outbox, bus: MessageBus, *, flush: Callable[[float], bool] = lambda _t: True,
-                 mode: str = "inline", lock: RunnerLock | None = None, batch: int = BATCH,
-                 poll: float = POLL, standby: float = STANDBY_EVERY) -> None:
+                 mode: str = "inline", batch: int = BATCH, poll: float = POLL) -> None:
         self.outbox, self.bus, self.flush, self.mode = outbox, bus, flush, mode
-        self.lock, self.batch, self.poll, self.standby = lock, batch, poll, standby
+        self.batch, self.poll = batch, poll
         self.told = 0
         self._mutex = threading.Lock()
+        self._local = threading.local()
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -181,28 +191,35 @@ class Relay:
 
     def nudge(self) -> None:
         if self.mode == "inline":
-            self.run_until_empty()
-        elif self.mode == "thread":
+            if not getattr(self._local, "telling", False):  # a listener's own change waits for the next pass
+                self.run_until_empty()
+        elif self.mode == "thread":  # no wake-up: a pass every `poll` tells a batch, not one event per pass
             self.start()
-            self._wake.set()
 
     def run_once(self) -> int:
         """Tell one batch; how many events it held."""
         with self._mutex:
-            batch = self.outbox.fetch(self.batch)
-            if not batch:
-                return 0
-            for item in batch:
-                token = ORIGIN.set(item.origin)
-                try:
-                    self.bus.publish([item.event])
-                finally:
-                    ORIGIN.reset(token)
-            if not self.flush(FLUSH_FOR):
-                log.warning("outbox: %d event(s) still being told after %.0f s", len(batch), FLUSH_FOR)
-            self.outbox.remove([item.id for item in batch])
-            self.told += len(batch)
-            return len(batch)
+            self._local.telling = True
+            try:
+                return self._tell_batch()
+            finally:
+                self._local.telling = False
+
+    def _tell_batch(self) -> int:
+        batch = self.outbox.claim(self.batch)
+        if not batch:
+            return 0
+        for item in batch:
+            token = ORIGIN.set(item.origin)
+            try:
+                self.bus.publish([item.event])
+            finally:
+                ORIGIN.reset(token)
+        if not self.flush(FLUSH_FOR):
+            log.warning("outbox: %d event(s) still being told after %.0f s", len(batch), FLUSH_FOR)
+        self.outbox.remove([item.id for item in batch])
+        self.told += len(batch)
+        return len(batch)
 
     def run_until_empty(self, limit: int = 10_000) -> int:
         done = 0
@@ -228,17 +245,8 @@ class Relay:
                 self._thread.start()
 
     def serve(self) -> None:
-        """Relay until `stop`: take the lock (or stand by for it), then tell batches as they come."""
+        """Relay until `stop`: a batch after another while there are any, a look every `poll` when idle."""
         while not self._stop.is_set():
-            if self.lock is not None and not self.lock.held:
-                try:
-                    got = self.lock.acquire()
-                except Exception:  # noqa: BLE001 - the database may be restarting
-                    log.exception("outbox relay could not try its lock")
-                    got = False
-                if not got:
-                    self._stop.wait(self.standby)
-                    continue
             if self.run_until_empty() < self.batch:
                 self._wake.wait(self.poll)
                 self._wake.clear()
@@ -252,5 +260,3 @@ class Relay:
         self.request_stop()
         if self._thread is not None:
             self._thread.join(grace)
-        if self.lock is not None and self.lock.held:
-            self.lock.release()

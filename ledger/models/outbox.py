@@ -17,3 +17,4 @@ class OutboxEvent(Base):
     body: Mapped[str] = mapped_column(Text)
     origin: Mapped[str | None] = mapped_column(String(64))  # who asked for the change (opaque to the ledger)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime)  # a relay's lease while it tells the event

@@ -2,19 +2,19 @@
 the relay tells each stored event once, in order, even across a relay that dies half-way."""
 from __future__ import annotations
 
-import threading
 import time
 import typing
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
+from ledger import outbox as outbox_module
+from ledger.clock import utcnow
 from ledger.events import DomainEvent, MessageBus, MoneyIssued, PaymentCompleted
 from ledger.models import OutboxEvent
-from ledger.outbox import ADVISORY_KEY, EVENT_TYPES, ORIGIN, Outbox, Relay, decode, encode
+from ledger.outbox import EVENT_TYPES, LEASE, ORIGIN, Outbox, Relay, decode, encode
 from ledger.policy import Policy
-from ledger.runner_lock import RunnerLock
 from ledger.services import issuing, payments
 from ledger.uow import UnitOfWork
 
@@ -83,7 +83,7 @@ def test_inline_relay_tells_right_after_the_commit_in_order(town, boxed):
     assert stored(town.db) == 0
 
 
-def test_a_relay_that_fails_before_removing_tells_the_batch_again(town, boxed):
+def test_a_batch_left_by_a_relay_that_died_is_told_again_when_its_lease_ends(town, boxed, monkeypatch):
     uow, outbox, bus, told = boxed
     issuing.issue(uow, resident_id=town.bob, money_type="COMMON", amount=100, idempotency_key="o-f-1")
 
@@ -92,6 +92,9 @@ def test_a_relay_that_fails_before_removing_tells_the_batch_again(town, boxed):
 
     assert Relay(outbox, bus, mode="off", flush=dies).run_until_empty() == 0
     assert stored(town.db) == 1  # nothing lost
+    assert Relay(outbox, bus, mode="off").run_until_empty() == 0  # still leased to the first relay
+    later = utcnow() + LEASE + timedelta(seconds=1)
+    monkeypatch.setattr(outbox_module, "utcnow", lambda: later)
     assert Relay(outbox, bus, mode="off").run_until_empty() == 1
     assert [ev.amount for ev, _ in told] == [100, 100]  # told twice: listeners carry retry keys
     assert stored(town.db) == 0
@@ -103,22 +106,23 @@ def test_the_staff_commands_unit_of_work_stores_nothing(town):
     assert stored(town.db) == 0
 
 
-def test_one_relay_works_at_a_time_and_a_standby_takes_over(town, boxed, db_url):
-    uow, outbox, bus, told = boxed
-    first = RunnerLock(db_url, town.db.engine, name="notices", key=ADVISORY_KEY)
-    assert first.acquire()
-    standby = Relay(outbox, bus, mode="thread", poll=0.02, standby=0.05,
-                    lock=RunnerLock(db_url, town.db.engine, name="notices", key=ADVISORY_KEY))
+def test_relays_working_side_by_side_tell_each_event_once(town, boxed):
+    _uow, outbox, _bus, _told = boxed
+    with town.db.write_conn() as conn:
+        outbox.record(conn, [MoneyIssued(n, town.bob, "COMMON", 1, "points") for n in range(1, 601)], utcnow())
+    heard: list[list[int]] = [[], []]
+    relays = []
+    for mine in heard:
+        bus = MessageBus()
+        bus.subscribe(MoneyIssued, lambda ev, mine=mine: mine.append(ev.entry_id))
+        relays.append(Relay(outbox, bus, mode="thread", batch=25, poll=0.01))
     try:
-        issuing.issue(uow, resident_id=town.bob, money_type="COMMON", amount=100, idempotency_key="o-t-1")
-        time.sleep(0.3)
-        assert told == [] and stored(town.db) == 1  # the lock's holder relays, not this one
-        first.release()
-        deadline = time.monotonic() + 10
-        while not told and time.monotonic() < deadline:
+        for relay in relays:
+            relay.start()
+        deadline = time.monotonic() + 30
+        while stored(town.db) and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert [ev.amount for ev, _ in told] == [100]
-        assert threading.active_count() >= 2
     finally:
-        standby.stop(2.0)
-        first.release()
+        for relay in relays:
+            relay.stop(5.0)
+    assert sorted(heard[0] + heard[1]) == list(range(1, 601))  # every event, each once
