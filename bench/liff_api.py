@@ -60,7 +60,7 @@ def run(seconds: float = 10, clients: int = 50, *, workers: int = 2, threads: in
     - "at_target_rate_line_50ms": the same with LINE answering every send after 50 ms, as across the
       internet: whether the receipts keep up ("receipts_in_time");
     - "at_target_rate_relay_thread": the same as "at_target_rate" with the production default
-      `thread`: one server worker also relays the receipts (no extra process, a small town's setup).
+      `thread`: each server worker also relays receipts (no extra process, a small town's setup).
     """
     result = _run_once(seconds, clients, workers, threads, receipts=False)
     if with_receipts:
@@ -120,13 +120,13 @@ def _run_once(seconds: float, clients: int, workers: int, threads: int, *, recei
         "gunicorn": f"-w {workers} --threads {threads}", "prepare_s": round(prepare_s, 1),
         "offered_per_s": rate or "as fast as answered", "line_ms": line_ms,
         "receipts_sent_by": ("nobody" if not receipts else "machi notices (nice 10)" if notices == "separate"
-                             else "a relay thread in a server worker"),
+                             else "relay threads in the server workers"),
         "target_met": (bool(latencies) and not errors and ok / elapsed >= TARGET_PER_S * 0.99
                        and _common.percentile(latencies, 99) < TARGET_P99_MS),
     }
     print(f"  LIFF API{' + receipts' if receipts else ''}{f' at {rate:g}/s offered' if rate else ''}"
           f"{f', LINE answering in {line_ms:g} ms' if line_ms else ''}"
-          f"{', receipts by a relay thread in the server' if receipts and notices == 'thread' else ''}: "
+          f"{', receipts by relay threads in the server' if receipts and notices == 'thread' else ''}: "
           f"{result['payments_per_s']} payments/s, p50 {result['p50_ms']} ms, "
           f"p99 {result['p99_ms']} ms, {ok} paid, {len(errors)} errors"
           + (f"; {pushed_in_time} receipts pushed while paying, {pushed} in all" if receipts else "")
