@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 ORIGIN: ContextVar[str | None] = ContextVar("machi_event_origin", default=None)
 
 BATCH = 200
-POLL = 0.1            # seconds between looks at an empty outbox
+POLL = 0.2            # seconds between a relay thread's passes when it has less than a batch
 FLUSH_FOR = 60.0      # seconds a batch's listeners get to finish before it is removed anyway
 LEASE = timedelta(seconds=FLUSH_FOR + 30)  # then a batch a dead relay claimed is claimed again
 
@@ -136,18 +136,21 @@ class Outbox:
             except Exception:  # noqa: BLE001 - telling is never allowed to fail the money
                 log.exception("outbox listener failed")
 
-    def claim(self, limit: int = BATCH) -> list[Stored]:
-        """Up to `limit` events no other relay is telling, oldest first, leased to this one.
+    def claim(self, limit: int = BATCH, *, told: list[int] | None = None) -> list[Stored]:
+        """Remove the events `told`, and lease up to `limit` others no relay is telling, oldest first.
 
-        A read first, so an idle relay never takes the write lock; then one write that keeps only
-        the rows still free (two relays racing for a row: one gets it)."""
+        A read first, so an idle relay never takes the write lock; then one write for both (on
+        SQLite every write waits for the one writer, so a relay takes its turn once a pass). Of the
+        rows read, the write keeps only those still free: two relays racing for a row, one gets it."""
         now = utcnow()
         with self.db.engine.connect() as conn:
             ids = list(conn.execute(_PEEK, {"now": now, "limit": limit}).scalars())
-        if not ids:
+        if not ids and not told:
             return []
         with self.db.write_conn() as conn:
-            rows = conn.execute(_CLAIM, {"ids": ids, "now": now, "until": now + LEASE}).all()
+            if told:
+                conn.execute(_REMOVE, {"ids": told})
+            rows = conn.execute(_CLAIM, {"ids": ids, "now": now, "until": now + LEASE}).all() if ids else []
         out = []
         for row in sorted(rows, key=lambda r: r.id):
             try:
@@ -180,6 +183,7 @@ class Relay:
         self.outbox, self.bus, self.flush, self.mode = outbox, bus, flush, mode
         self.batch, self.poll = batch, poll
         self.told = 0
+        self._told: list[int] = []  # told, to be removed by the next claim
         self._mutex = threading.Lock()
         self._local = threading.local()
         self._wake = threading.Event()
@@ -206,7 +210,11 @@ class Relay:
                 self._local.telling = False
 
     def _tell_batch(self) -> int:
-        batch = self.outbox.claim(self.batch)
+        """Claim a batch (removing the last one told, in the same write), tell it, wait for the
+        listeners. The batch is removed by the next pass's claim: one write a pass, not two; until
+        then its lease keeps other relays off it. `inline` removes at once (no next pass may come)."""
+        batch = self.outbox.claim(self.batch, told=self._told)
+        self._told = []
         if not batch:
             return 0
         for item in batch:
@@ -217,7 +225,10 @@ class Relay:
                 ORIGIN.reset(token)
         if not self.flush(FLUSH_FOR):
             log.warning("outbox: %d event(s) still being told after %.0f s", len(batch), FLUSH_FOR)
-        self.outbox.remove([item.id for item in batch])
+        self._told = [item.id for item in batch]
+        if self.mode != "thread":
+            self.outbox.remove(self._told)
+            self._told = []
         self.told += len(batch)
         return len(batch)
 
@@ -260,3 +271,7 @@ class Relay:
         self.request_stop()
         if self._thread is not None:
             self._thread.join(grace)
+        with self._mutex:
+            if self._told:
+                self.outbox.remove(self._told)
+                self._told = []
