@@ -14,7 +14,9 @@ SQLite an flock on `<database>.scheduler.lock`; either is released by the OS whe
 """
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import pickle
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,7 +30,8 @@ from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import Column, Engine, Float, LargeBinary, Table, Unicode, func, select
+from sqlalchemy import Column, Engine, Float, LargeBinary, Table, Unicode, func, select, text
+from sqlalchemy.engine import make_url
 
 from admin_cli import announce, payout_files, reminders, settings
 from admin_cli.sender import Sender
@@ -36,7 +39,6 @@ from ledger.clock import JST, jst_date, jst_midnight_utc, utcnow
 from ledger.db import Base
 from ledger.errors import LedgerError
 from ledger.models import AuditLog, Entry, PayoutBatch
-from ledger.runner_lock import RunnerLock
 from ledger.services import expiry, payouts
 
 if TYPE_CHECKING:
@@ -68,9 +70,53 @@ class AlreadyRunning(RuntimeError):
     """Another `machi scheduler` holds the lock of this database."""
 
 
-def runner_lock(url: str, engine: Engine) -> RunnerLock:
-    """The lock of this database's one scheduler (`<database>.scheduler.lock` on SQLite)."""
-    return RunnerLock(url, engine, name="scheduler", key=ADVISORY_KEY)
+class RunnerLock:
+    """Held for the life of the process; the OS drops it if the process dies (no stale leases)."""
+
+    def __init__(self, url: str, engine: Engine) -> None:
+        self.url, self.engine = url, engine
+        self._conn: Any = None
+        self._fd: int | None = None
+
+    def acquire(self) -> bool:
+        if self.engine.dialect.name == "postgresql":
+            conn = self.engine.connect()
+            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY}).scalar())
+            conn.commit()
+            if got:
+                self._conn = conn
+            else:
+                conn.close()
+            return got
+        fd = os.open(self.lock_path(), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self._fd = fd
+        return True
+
+    def lock_path(self) -> str:
+        database = make_url(self.url).database or ""
+        if database in ("", ":memory:"):
+            return str(Path("instance") / "scheduler.lock")
+        return database + ".scheduler.lock"
+
+    def release(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
+                self._conn.commit()
+            finally:
+                self._conn.close()
+                self._conn = None
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
 
 
 # --------------------------------------------------------------------------- the jobs

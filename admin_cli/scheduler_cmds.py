@@ -37,7 +37,7 @@ def scheduler_cmd(ctx: CliContext, once: bool, wait_for_lock: bool, payout_dir: 
     同じデータベースに対して動かせるのは1つだけです（2つ目は知らせて終了、--wait なら待機）。
     """
     core = ctx.core()
-    lock = scheduler.runner_lock(core.config.database_url, core.db.engine)
+    lock = scheduler.RunnerLock(core.config.database_url, core.db.engine)
     if not lock.acquire():
         if not wait_for_lock:
             raise click.ClickException("別の machi scheduler がすでに動いています（同じデータベースに動かせるのは1つだけです）。"
