@@ -76,7 +76,10 @@ def notice_mode(env: str) -> str:
     raw = os.environ.get("MACHI_NOTICES", "").strip().lower()
     if raw in NOTICE_MODES:
         return NOTICE_MODES[raw]
-    return "inline" if env in ("dev", "test") else "thread"
+    default = "inline" if env in ("dev", "test") else "thread"
+    if raw:
+        log.warning("MACHI_NOTICES=%r is not one of %s; using %s", raw, ", ".join(NOTICE_MODES), default)
+    return default
 
 
 def relay_for(machi: Any, notifier: Notifier, mode: str) -> Relay:
