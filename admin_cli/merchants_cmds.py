@@ -10,6 +10,9 @@ from sqlalchemy import func, select
 from admin_cli.common import JaChoice, JaIntRange, dry_run_option, emit, find_merchant, table, yen
 from admin_cli.context import CliContext, pass_ctx
 from admin_cli.main import cli
+from admin_cli.richmenu_cmds import line_client
+from bot.line_client import LineApiError
+from bot.richmenu import MenuLinker
 from ledger import registry, zengin
 from ledger.categories import CATEGORIES
 from ledger.errors import AlreadyDone, InvalidInput, NotFound
@@ -94,10 +97,13 @@ def staff_add(ctx: CliContext, code: str, line_user_id: str, role: str, name: st
         find_merchant(s, code)
         if not dry_run:
             registry.add_staff(s, code, line_user_id, role, name)
+    menu = ""
     if not dry_run:
         ctx.audit("merchant.staff_add", {"code": code, "role": role}, "staff added")
-    emit(ctx, {"code": code, "role": role, "dry_run": dry_run},
-         f"{'（試し実行）' if dry_run else ''}{code} に{ROLES[role]}を{'追加します' if dry_run else '追加しました'}。")
+        menu = _relink_menu(ctx, line_user_id)
+    emit(ctx, {"code": code, "role": role, "dry_run": dry_run, "menu": menu},
+         f"{'（試し実行）' if dry_run else ''}{code} に{ROLES[role]}を{'追加します' if dry_run else '追加しました'}。"
+         + _menu_note(menu))
 
 
 @staff.command("remove")
@@ -115,10 +121,29 @@ def staff_remove(ctx: CliContext, code: str, line_user_id: str, dry_run: bool) -
             raise NotFound(f"{code} にこのLINEユーザーの店員はいません。")
         if not dry_run:
             s.delete(row)
+    menu = ""
     if not dry_run:
         ctx.audit("merchant.staff_remove", {"code": code}, "staff removed")
-    emit(ctx, {"code": code, "removed": True, "dry_run": dry_run},
-         f"{'（試し実行）' if dry_run else ''}{code} の店員を{'外します' if dry_run else '外しました'}。")
+        menu = _relink_menu(ctx, line_user_id)
+    emit(ctx, {"code": code, "removed": True, "dry_run": dry_run, "menu": menu},
+         f"{'（試し実行）' if dry_run else ''}{code} の店員を{'外します' if dry_run else '外しました'}。" + _menu_note(menu))
+
+
+def _relink_menu(ctx: CliContext, line_user_id: str) -> str:
+    """The person's rich menu follows the new role now, not at their next message to the bot.
+    The key of the menu linked; "" when no menus are deployed; "later" when LINE did not answer
+    (the bot links it the next time they write)."""
+    try:
+        with line_client(ctx, timeout=5.0, retries=0) as client:  # optional: the bot links it later anyway
+            return MenuLinker(ctx.core().db, client).link_user(line_user_id) or ""
+    except (LineApiError, KeyError):
+        return "later"
+
+
+def _menu_note(menu: str) -> str:
+    if menu == "later":
+        return "\nLINEに接続できなかったため、メニューは本人が次にトークで話しかけたときに切り替わります。"
+    return "\nLINEのメニューを切り替えました。" if menu else ""
 
 
 @merchant.command("bank")

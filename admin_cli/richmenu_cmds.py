@@ -27,9 +27,9 @@ def richmenu() -> None:
     """リッチメニュー（LINEのトーク画面下のメニュー）の登録と切り替え。"""
 
 
-def _client(ctx: CliContext) -> LineClient:
+def line_client(ctx: CliContext, *, timeout: float = 20.0, retries: int = 3) -> LineClient:
     config = ctx.config
-    return LineClient(config.line_api_host, config.line_channel_access_token, timeout=20.0, max_retries=3)
+    return LineClient(config.line_api_host, config.line_channel_access_token, timeout=timeout, max_retries=retries)
 
 
 def _line_failed(exc: LineApiError) -> click.ClickException:
@@ -48,7 +48,7 @@ def deploy(ctx: CliContext, langs: Sequence[str], no_relink: bool, dry_run: bool
     chosen = tuple(langs) or LANGS
     core = ctx.core()
     config = ctx.config
-    with _client(ctx) as client:
+    with line_client(ctx) as client:
         linker = MenuLinker(core.db, client)
         assignments = {} if no_relink else linker.assignments()
         keys = [menu_key(name, lang) for name in MENUS for lang in chosen]  # type: ignore[arg-type]
@@ -76,14 +76,14 @@ def deploy(ctx: CliContext, langs: Sequence[str], no_relink: bool, dry_run: bool
 @dry_run_option
 @pass_ctx
 def link(ctx: CliContext, line_user_ids: Sequence[str], everyone: bool, dry_run: bool) -> None:
-    """利用者を、登録状況と店員の役割に合ったメニューへ切り替えます（店員の追加・変更のあとなど）。"""
+    """利用者を、登録状況と店員の役割に合ったメニューへ切り替えます（machi merchant staff add/remove は自動で切り替えます）。"""
     if not line_user_ids and not everyone:
         raise click.ClickException("LINEユーザーIDを指定するか、--all を付けてください。")
     bad = [uid for uid in line_user_ids if not LINE_ID.match(uid)]
     if bad:
         raise click.ClickException(f"LINEユーザーIDは U と32桁の英数字（0-9, a-f）です: {bad[0][:40]}")
     core = ctx.core()
-    with _client(ctx) as client:
+    with line_client(ctx) as client:
         linker = MenuLinker(core.db, client)
         ids = linker.deployed()
         if not ids:

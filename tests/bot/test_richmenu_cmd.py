@@ -10,6 +10,7 @@ from click.testing import CliRunner
 from admin_cli.main import cli
 from bot.models import RichMenuDeployment
 from ledger import registry
+from ledger.models import MerchantStaff
 from rich_menus.definitions import LANGS, MENUS
 from tests.bot.conftest import BAKER, CLERK, EMILY, HANAKO, KENTA, TOKEN
 
@@ -114,3 +115,25 @@ def test_a_shop_role_given_at_the_counter_reaches_the_menu_on_the_next_turn(mach
     links = len(line.store.requests_to(f"/v2/bot/user/{KENTA}/richmenu/{ids['shop']}"))
     kenta.say("ヘルプ")
     assert len(line.store.requests_to(f"/v2/bot/user/{KENTA}/richmenu/{ids['shop']}")) == links == 1
+
+
+def test_adding_and_removing_a_clerk_switches_their_menu_at_once(machi_cmd, line):
+    ids = json.loads(machi_cmd("--json", "richmenu", "deploy").output)["rich_menus"]
+    assert line.store.menu_for(KENTA) in (None, ids["guest"])  # not registered, not staff
+    res = machi_cmd("merchant", "staff", "add", "M001", KENTA, "--role", "clerk")
+    assert res.exit_code == 0, res.output
+    assert "メニューを切り替えました" in res.output
+    assert line.store.menu_for(KENTA) == ids["shop"]  # the till, before he writes to the bot
+    res = machi_cmd("merchant", "staff", "remove", "M001", KENTA)
+    assert res.exit_code == 0, res.output
+    assert line.store.menu_for(KENTA) == ids["guest"]
+
+
+def test_a_clerk_is_added_even_when_line_does_not_answer(machi_cmd, machi, line, monkeypatch):
+    machi_cmd("richmenu", "deploy")
+    monkeypatch.setenv("LINE_API_HOST", "http://127.0.0.1:9")  # nothing listens there
+    res = machi_cmd("merchant", "staff", "add", "M001", KENTA)
+    assert res.exit_code == 0, res.output
+    assert "次にトークで話しかけたときに切り替わります" in res.output
+    with machi.db.session() as s:
+        assert s.query(MerchantStaff).filter_by(line_user_id=KENTA).count() == 1
