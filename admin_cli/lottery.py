@@ -5,12 +5,15 @@ each applicant in that order wins when their sets still fit. The seed (random un
 recorded with the draw, so anyone can run it again and get the same winners (`verify`).
 Winners get a purchase window (until the end of a day, Tokyo time); everyone is told by LINE through
 announcements keyed to the draw, so running the command again resumes the notices, never redraws.
+Only residents still active on the day of the draw take part: an application from someone who has
+moved out, died or whose wallet is stopped is marked `void` (対象外) then, so the draw can be checked
+again later from the seed and the applications on record, whatever happens to the residents after.
 """
 from __future__ import annotations
 
 import random
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, update
@@ -20,7 +23,7 @@ from admin_cli.sender import Sender
 from ledger.clock import end_of_jst_day, jst_date
 from ledger.db import Database
 from ledger.errors import InvalidInput, NotAllowed, NotFound
-from ledger.models import SaleApplication, SaleDraw, SaleOffer
+from ledger.models import Resident, SaleApplication, SaleDraw, SaleOffer
 from ledger.queries import last_valid_day
 
 
@@ -35,6 +38,10 @@ class DrawResult:
     losers: list[int]
     purchase_until: date | None
     already_drawn: bool = False
+    void: list[int] = field(default_factory=list)  # applications of residents no longer active
+
+
+VOID = "void"  # the applicant was no longer an active resident on the day of the draw
 
 
 def draw_order(app_ids: list[int], seed: str) -> list[int]:
@@ -75,9 +82,11 @@ def draw(db: Database, code: str, *, now: datetime, purchase_days: int, actor: s
         if not offer.lottery:
             raise NotAllowed(f"「{offer.name}」は抽選販売ではありません（先着で販売中）。")
         done = s.execute(select(SaleDraw).where(SaleDraw.offer_id == offer.id)).scalar()
-        apps = dict(s.execute(select(SaleApplication.id, SaleApplication.sets)
-                              .where(SaleApplication.offer_id == offer.id)).all())
+        rows = s.execute(select(SaleApplication.id, SaleApplication.sets, SaleApplication.status, Resident.status)
+                         .join(Resident, Resident.id == SaleApplication.resident_id)
+                         .where(SaleApplication.offer_id == offer.id)).all()
         if done is not None:
+            apps = {r[0]: r[1] for r in rows if r[2] != VOID}
             won = list(s.execute(select(SaleApplication.id).where(SaleApplication.offer_id == offer.id,
                                                                   SaleApplication.status.in_(("won", "bought")))
                                  .order_by(SaleApplication.id)).scalars())
@@ -85,9 +94,11 @@ def draw(db: Database, code: str, *, now: datetime, purchase_days: int, actor: s
                               .where(SaleApplication.offer_id == offer.id)).scalar()
             return DrawResult(code, done.seed, len(apps), sum(apps.values()), offer.total_sets, won,
                               sorted(set(apps) - set(won)), last_valid_day(until) if until else None,
-                              already_drawn=True)
-        if not apps:
+                              already_drawn=True, void=sorted(r[0] for r in rows if r[2] == VOID))
+        if not rows:
             raise NotAllowed(f"「{offer.name}」への申し込みはまだありません。")
+        apps = {r[0]: r[1] for r in rows if r[3] == "active"}
+        void = sorted(r[0] for r in rows if r[3] != "active")
         seed = seed or secrets.token_hex(16)
         capacity = offer.total_sets  # a lottery offer sells only to winners, so all of it is drawn
         won, lost = allocate(apps, seed, capacity)
@@ -98,8 +109,11 @@ def draw(db: Database, code: str, *, now: datetime, purchase_days: int, actor: s
             if lost:
                 s.execute(update(SaleApplication).where(SaleApplication.id.in_(lost)).values(
                     status="lost", decided_at=now))
+            if void:
+                s.execute(update(SaleApplication).where(SaleApplication.id.in_(void)).values(
+                    status=VOID, decided_at=now))
             s.add(SaleDraw(offer_id=offer.id, seed=seed, winners=len(won), drawn_at=now, actor=actor))
-        return DrawResult(code, seed, len(apps), sum(apps.values()), capacity, won, lost, last_day)
+        return DrawResult(code, seed, len(apps), sum(apps.values()), capacity, won, lost, last_day, void=void)
 
 
 def verify(db: Database, code: str) -> tuple[bool, DrawResult]:
@@ -110,7 +124,7 @@ def verify(db: Database, code: str) -> tuple[bool, DrawResult]:
         if done is None:
             raise NotFound(f"「{offer.name}」の抽選はまだ行われていません。")
         apps = dict(s.execute(select(SaleApplication.id, SaleApplication.sets)
-                              .where(SaleApplication.offer_id == offer.id)).all())
+                              .where(SaleApplication.offer_id == offer.id, SaleApplication.status != VOID)).all())
         recorded = set(s.execute(select(SaleApplication.id).where(
             SaleApplication.offer_id == offer.id, SaleApplication.status.in_(("won", "bought")))).scalars())
         capacity = offer.total_sets

@@ -24,7 +24,8 @@ from ledger.errors import AlreadyDone, InvalidInput, NotFound
 from ledger.models import SaleApplication, SaleDraw, SaleOffer
 from ledger.services import sales
 
-APPLICATION_JA = {"applied": "申し込み（抽選前）", "won": "当選", "lost": "落選", "bought": "購入済み"}
+APPLICATION_JA = {"applied": "申し込み（抽選前）", "won": "当選", "lost": "落選", "bought": "購入済み",
+                  "void": "対象外（抽選の日に転出・利用停止など）"}
 
 
 @cli.group()
@@ -188,7 +189,10 @@ def draw(ctx: CliContext, offer_code: str, seed: str | None, purchase_days: int,
             f"（seed {res.seed}）: 申し込み {res.applicants} 人・{res.requested_sets} セット、総数 {res.capacity or '—'} セット")
     lines = [head, f"  当選 {len(res.winners)} 人、落選 {len(res.losers)} 人"
              + (f"、購入期限 {res.purchase_until}" if res.purchase_until else "")]
+    if res.void:
+        lines.append(f"  対象外 {len(res.void)} 人（抽選の日に転出・死亡・利用停止の方。抽選に入れず、お知らせもしません）")
     data = {"dry_run": dry_run, "seed": res.seed, "winners": len(res.winners), "losers": len(res.losers),
+            "void": len(res.void),
             "already_drawn": res.already_drawn, "purchase_until": res.purchase_until, "notices": []}
     if not dry_run:
         if not res.already_drawn:

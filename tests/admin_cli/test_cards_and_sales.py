@@ -154,6 +154,24 @@ def test_lottery_draw_is_recorded_and_reproducible(town, town_url):
     assert tampered.exit_code == 1 and "一致しません" in tampered.output
 
 
+def test_residents_who_left_before_the_draw_are_not_drawn_nor_told(town, town_url):
+    _lottery(town, town_url)
+    gone = town("resident", "moved-out", "2", "--on", "2026-11-01")
+    assert gone.exit_code == 0, gone.output
+    res = town("sale", "draw", "LOT27", "--seed", "tomamae", "--no-notify")
+    assert res.exit_code == 0, res.output
+    assert "対象外 1 人" in res.output and "申し込み 7 人" in res.output
+    status = dict(query(town_url, "SELECT resident_id, status FROM sale_applications"))
+    assert status[2] == "void" and all(v in ("won", "lost") for r, v in status.items() if r != 2)
+    rows = dict(query(town_url, "SELECT id, sets FROM sale_applications WHERE resident_id != 2"))
+    won, _lost = lottery.allocate(rows, "tomamae", 3)
+    assert sorted(r[0] for r in query(town_url, "SELECT id FROM sale_applications WHERE status = 'won'")) == sorted(won)
+    assert "対象外" in town("sale", "applications", "LOT27").output
+    town("resident", "moved-out", "3", "--on", "2026-11-20")  # after the draw: the record still checks out
+    ok = town("sale", "verify-draw", "LOT27")
+    assert ok.exit_code == 0 and "一致しました" in ok.output
+
+
 def test_lottery_refusals(town, town_url):
     refused(town("sale", "draw", "PREM2026", "--no-notify"), "抽選販売ではありません")
     refused(town("sale", "draw", "NOPE", "--no-notify"), "ありません")
