@@ -75,17 +75,6 @@ def grant_claim(program_code: str, name: str, amount: int, ends_on: date | None)
     }
 
 
-def expiry_reminder(items: list[tuple[str, int]], due: date, days_left: int, language: str = "ja") -> dict[str, Any]:
-    """One message naming every money type that ends on `due` and how much of it."""
-    if language == "en":
-        listed = "\n".join(f"・{name}: {amount:,} yen" for name, amount in items)
-        return text(f"Machi Wallet: this ends on {due:%Y-%m-%d} ({days_left} days left).\n{listed}\n"
-                    "Please use it at shops in town before then.")
-    listed = "\n".join(f"・{name} {amount:,}円" for name, amount in items)
-    return text(f"【まちウォレット】有効期限のお知らせ\n{due:%Y年%-m月%-d日}で使えなくなる残高があります（あと{days_left}日）。\n"
-                f"{listed}\nお早めに町内のお店でお使いください。")
-
-
 def lottery_won(offer_name: str, sets: int, until: date) -> dict[str, Any]:
     return text(f"【当選のお知らせ】{offer_name}の抽選に当選しました（{sets}セット）。\n"
                 f"{until:%Y年%-m月%-d日}までに、役場・商工会の窓口またはLINEでご購入ください。")

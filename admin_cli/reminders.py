@@ -13,9 +13,11 @@ from datetime import date, timedelta
 
 from sqlalchemy import select, update
 
-from admin_cli import line_messages, settings
+from admin_cli import settings
 from admin_cli.models import ReminderLog
 from admin_cli.sender import Sender
+from bot.render import Renderer
+from flows.reminders import expiry_card
 from ledger.clock import utcnow
 from ledger.db import Database
 from ledger.models import MoneyType, Resident
@@ -40,13 +42,14 @@ def run_days(today: date, last_day: date | None) -> list[date]:
     return [start + timedelta(days=i) for i in range((today - start).days + 1)]
 
 
-def send(db: Database, sender: Sender, today: date, *, dry_run: bool = False) -> ReminderReport:
+def send(db: Database, sender: Sender, today: date, *, liff_id: str = "", dry_run: bool = False) -> ReminderReport:
     last = settings.get(db, LAST_DAY)
     days = run_days(today, date.fromisoformat(last) if last else None)
     targets = sorted({(d + timedelta(days=lead), lead) for d in days for lead in LEADS if d + timedelta(days=lead) > today})
     sent = skipped = already = 0
     with db.session() as s:
-        names = {mt.code: (mt.name, mt.name_en or mt.name) for mt in s.execute(select(MoneyType)).scalars()}
+        names = {mt.code: (mt.name, mt.name_en or mt.name, mt.kind) for mt in s.execute(select(MoneyType)).scalars()}
+    render = Renderer(liff_id).message
     for due, lead in targets:
         with db.session() as s:
             items = expiring_on(s.connection(), due)
@@ -73,8 +76,8 @@ def send(db: Database, sender: Sender, today: date, *, dry_run: bool = False) ->
                 _mark(db, rid, due, lead, "skipped")
                 skipped += 1
                 continue
-            listed = [(names[i.money_type][1 if lang == "en" else 0], i.amount) for i in its]
-            message = line_messages.expiry_reminder(listed, due, (due - today).days, lang)
+            listed = [(names[i.money_type][1 if lang == "en" else 0], names[i.money_type][2], i.amount) for i in its]
+            message = render(expiry_card(listed, due, (due - today).days, lang))
             sender.push(user, [message], f"reminder:{rid}:{due.isoformat()}:{lead}")
             _mark(db, rid, due, lead, "sent")
             sent += 1

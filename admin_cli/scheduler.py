@@ -169,7 +169,7 @@ def job_remind(now: datetime | None = None) -> dict[str, Any]:
     """30- and 7-day reminders owed today (and any day missed since the last run)."""
     rt = _rt()
     today = jst_date(now or rt.core.uow.clock())
-    rep = reminders.send(rt.core.db, rt.sender(), today)
+    rep = reminders.send(rt.core.db, rt.sender(), today, liff_id=rt.core.config.liff_id)
     _audit(rt.core, "scheduler.remind", f"sent {rep.sent} skipped {rep.skipped} already {rep.already}")
     log.info("reminders: sent %d, unreachable %d, already %d", rep.sent, rep.skipped, rep.already)
     return {"sent": rep.sent, "skipped": rep.skipped, "already": rep.already}

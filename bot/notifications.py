@@ -2,7 +2,6 @@
 
 - a payment or refund: a receipt to the payer and to every staff member of the shop;
 - money issued (a grant, points, a coupon), vouchers bought at the counter: a notice;
-- lots about to expire (`LotsExpiringSoon`, from the scheduler): a reminder;
 - a payout ready: a notice to the shop's owners;
 - `offer_grant`: the notice of a claim-type grant, with its 受け取る button, to every eligible resident.
 
@@ -41,7 +40,6 @@ from ledger.db import Database
 from ledger.events import (
     CertificatesSold,
     DomainEvent,
-    LotsExpiringSoon,
     MessageBus,
     MoneyIssued,
     PaymentCompleted,
@@ -90,7 +88,7 @@ class Notifier:
     def install(self, bus: MessageBus) -> None:
         handlers: dict[type[DomainEvent], Callable[[Any, str | None], None]] = {
             PaymentCompleted: self.payment, PaymentRefunded: self.refund, MoneyIssued: self.issued,
-            PointsExchanged: self.exchanged, CertificatesSold: self.sold, LotsExpiringSoon: self.expiring,
+            PointsExchanged: self.exchanged, CertificatesSold: self.sold,
             PayoutReady: self.payout,
         }
         for event_type, fn in handlers.items():
@@ -215,27 +213,6 @@ class Notifier:
                                       (say(lang, "受け取った額", "Face value"), yen(ev.face, lang))],
                                 buttons=[Button.postback(say(lang, "残高を見る", "See balance"), postback_data(flow="balance"))]),
                    f"sold:{ev.entry_id}")
-
-    def expiring(self, ev: LotsExpiringSoon, talking: str | None) -> None:
-        person = self.resident(ev.resident_id)
-        if person is None:
-            return
-        lang = person.lang
-        name, name_en, kind = self._money(ev.money_type)
-        shown = money_name(name, name_en, lang)
-        amount = points_text(ev.amount, lang) if kind == "point" else yen(ev.amount, lang)
-        when = say(lang, f"{day(ev.expires_on, lang)}まで（あと{ev.days_left}日）",
-                   f"until {day(ev.expires_on, lang)} ({ev.days_left} days left)")
-        button = (Button.postback(say(lang, "商品券に交換", "Exchange"), postback_data(flow="points_exchange"))
-                  if kind == "point" else Button.liff(say(lang, "支払う", "Pay"), "pay"))
-        self._push(person, Card(title=say(lang, "まもなく有効期限です", "Expiring soon"), amount=amount,
-                                rows=[(say(lang, "種類", "Kind"), shown), (say(lang, "使える期限", "Use it"), when)],
-                                body=say(lang, "期限を過ぎると使えなくなります。お早めにお使いください。",
-                                         "After that date it can no longer be used."),
-                                buttons=[button],
-                                alt_text=say(lang, f"{shown} {amount}は{day(ev.expires_on, lang)}までです",
-                                             f"{shown} {amount} expires on {day(ev.expires_on, lang)}")),
-                   f"expiring:{ev.resident_id}:{ev.money_type}:{ev.expires_on.isoformat()}:{ev.days_left}")
 
     def payout(self, ev: PayoutReady, talking: str | None) -> None:
         shop, owners = self.staff(ev.merchant_id, owners_only=True)

@@ -88,15 +88,6 @@ class LotsExpired(DomainEvent):
 
 
 @dataclass(frozen=True)
-class LotsExpiringSoon(DomainEvent):
-    resident_id: int
-    money_type: str
-    amount: int
-    expires_on: date
-    days_left: int
-
-
-@dataclass(frozen=True)
 class PayoutReady(DomainEvent):
     payout_id: int
     merchant_id: int

@@ -1,15 +1,12 @@
 """The ledger's domain events reach the people they concern as LINE pushes, through the fake LINE
 server (every payload checked against the OpenAPI spec and the SDK's models after each test):
-receipts to the payer and the shop's staff, grant notices, expiry reminders, refunds, grant offers."""
+receipts to the payer and the shop's staff, grant notices, refunds, grant offers."""
 from __future__ import annotations
-
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from ledger.clock import today_jst, utcnow
-from ledger.events import DomainEvent, LotsExpiringSoon, PaymentCompleted
+from ledger.events import DomainEvent, PaymentCompleted
 from ledger.models import Merchant, Resident
 from ledger.services import grants, payments
 from tests.bot.conftest import BAKER, CLERK, EMILY, HANAKO, ISAMU, KENTA, actions, texts
@@ -79,28 +76,6 @@ def test_a_grant_awarded_by_staff_is_announced_with_a_balance_button(machi, line
     said = words(line, ISAMU)
     assert "給付金が届きました" in said and "10,000円" in said and "冬の暮らし応援券" in said
     assert "残高を見る" in [a.get("label") for a in actions(line.store.messages_to(ISAMU))]
-
-
-def stored(machi, events) -> None:
-    """Events written to the outbox as a service would write them, in a transaction of their own."""
-    with machi.db.write_conn() as conn:
-        machi.outbox.record(conn, events, utcnow())
-    machi.outbox.committed()
-
-
-def test_an_expiry_reminder_says_how_much_until_when_with_the_way_to_use_it(machi, line):
-    soon = today_jst() + timedelta(days=7)
-    stored(machi, [LotsExpiringSoon(resident_id(machi, ISAMU), "VOL", 500, soon, 7),
-                   LotsExpiringSoon(resident_id(machi, HANAKO), "PREM", 3000, soon, 7)])
-    points = words(line, ISAMU)
-    assert "まもなく有効期限です" in points and "500ポイント" in points and "あと7日" in points
-    assert "商品券に交換" in [a.get("label") for a in actions(line.store.messages_to(ISAMU))]
-    money = line.store.messages_to(HANAKO)
-    assert "3,000円" in "\n".join(texts(money))
-    assert any(a["type"] == "uri" and "liff.line.me" in a["uri"] for a in actions(money))
-    # the scheduler running twice on one day does not remind twice
-    stored(machi, [LotsExpiringSoon(resident_id(machi, ISAMU), "VOL", 500, soon, 7)])
-    assert len(line.store.deliveries_to(ISAMU)) == 1
 
 
 def test_a_claim_type_grant_is_offered_once_to_those_eligible(bot, line):

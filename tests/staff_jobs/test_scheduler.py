@@ -11,11 +11,13 @@ import pytest
 from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_MISSED
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from linebot.v3.messaging import Message as SdkMessage
 from sqlalchemy import func, select
 
 from admin_cli import scheduler
 from admin_cli.models import ReminderLog
 from admin_cli.sender import line_sender
+from bot import openapi_check
 from config import load_config
 from ledger import registry
 from ledger.clock import JST, jst_date
@@ -57,12 +59,21 @@ def test_reminders_30_and_7_days_before_once_per_resident(town, runtime, core, f
     out = scheduler.job_remind()
     assert out == {"sent": 3, "skipped": 2, "already": 0}  # 30 days: two reachable, two not; 7 days: one
     first = town.line_ids[town.residents[0]]
-    texts = [m["text"] for d in fake_line.store.deliveries_to(first) for m in d.messages]
-    assert len(texts) == 2
-    assert any("あと30日" in t and "ボランティアポイント 700円" in t for t in texts)  # one message, the sum
-    assert any("あと7日" in t and "お試し券 100円" in t for t in texts)
-    english = [m["text"] for d in fake_line.store.deliveries_to(town.line_ids[town.english]) for m in d.messages]
-    assert len(english) == 1 and "30 days left" in english[0]
+    cards = [m for d in fake_line.store.deliveries_to(first) for m in d.messages]
+    assert len(cards) == 2 and all(m["type"] == "flex" for m in cards)
+    said = ["\n".join(flex_texts(m["contents"])) for m in cards]
+    assert any("あと30日" in t and "700ポイント" in t and "ボランティアポイント" in t for t in said)  # one card, the sum
+    assert any("あと7日" in t and "お試し券" in t and "100円" in t for t in said)
+    points_card = cards[[("700ポイント" in t) for t in said].index(True)]
+    labels = [a["label"] for a in flex_actions(points_card["contents"])]
+    assert labels == ["支払う", "商品券に交換"]  # the way to use it, one tap away
+    coupon_card = cards[[("100円" in t) for t in said].index(True)]
+    assert [a["label"] for a in flex_actions(coupon_card["contents"])] == ["支払う"]
+    for card in cards:  # what LINE and its SDK accept
+        assert openapi_check.validate_request("POST", "/v2/bot/message/push", {"to": first, "messages": [card]}) == []
+        assert SdkMessage.from_dict(card) is not None
+    english = [m for d in fake_line.store.deliveries_to(town.line_ids[town.english]) for m in d.messages]
+    assert len(english) == 1 and "30 days left" in "\n".join(flex_texts(english[0]["contents"]))
     assert fake_line.store.deliveries_to(town.line_ids[town.unreachable]) == []
 
     assert scheduler.job_remind() == {"sent": 0, "skipped": 0, "already": 0}  # the same day again: nothing
@@ -194,3 +205,22 @@ def test_a_waiting_runner_takes_over_when_the_first_stops(town, line_env, core):
     assert second.returncode == 0, out + err
     assert "引き継いで" in err and "失効:" in out
 
+
+def flex_texts(node) -> list[str]:
+    """Every text a Flex bubble shows, in order."""
+    if isinstance(node, dict):
+        own = [node["text"]] if node.get("type") == "text" and "text" in node else []
+        return own + [t for v in node.values() for t in flex_texts(v)]
+    if isinstance(node, list):
+        return [t for v in node for t in flex_texts(v)]
+    return []
+
+
+def flex_actions(node) -> list[dict]:
+    """Every button's action in a Flex bubble, in order."""
+    if isinstance(node, dict):
+        own = [node["action"]] if node.get("type") == "button" else []
+        return own + [a for k, v in node.items() if k != "action" for a in flex_actions(v)]
+    if isinstance(node, list):
+        return [a for v in node for a in flex_actions(v)]
+    return []
