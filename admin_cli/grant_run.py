@@ -25,6 +25,8 @@ from admin_cli import announce, line_messages
 from admin_cli.models import AnnouncementChunk, GrantRun
 from admin_cli.sender import Sender
 from app import Machi
+from bot.render import Renderer
+from flows.grant_actions import GrantView, offer_card
 from ledger.clock import fmt_jst, jst_date, utcnow
 from ledger.errors import NotFound, OutsideWindow
 from ledger.models import Entry, GrantProgram, MoneyType, Resident, Segment
@@ -288,6 +290,14 @@ def run_push(core: Machi, code: str, *, actor: str, sender: Sender | None = None
     return GrantRunReport(run_id, awarded, total, refused, exhausted, stale, notified, notice_failed)
 
 
+def claim_notice(s: Any, prog: GrantProgram, liff_id: str) -> dict[str, Any]:
+    """The bot's own offer card (flows.grant_actions), so its 受け取る button starts the bot's claim flow."""
+    mt = s.get(MoneyType, prog.money_type_id)
+    view = GrantView(prog.code, prog.name, prog.amount, prog.mode, mt.name, mt.validity_days,
+                     last_valid_day(prog.ends_at) if prog.ends_at else None, "claimable")
+    return Renderer(liff_id).message(offer_card(view, "ja"))
+
+
 def announce_claim(core: Machi, sender: Sender, code: str, *, actor: str, again: bool = False,
                    on_total: Callable[[int], None] | None = None,
                    on_chunk: Callable[[int], None] | None = None) -> announce.DeliveryReport:
@@ -300,8 +310,7 @@ def announce_claim(core: Machi, sender: Sender, code: str, *, actor: str, again:
         if not prog.active or (prog.ends_at and now >= prog.ends_at):
             raise OutsideWindow(f"「{prog.name}」は受付を終えています。")
         criteria = _criteria(s, prog)
-        ends_on = last_valid_day(prog.ends_at) if prog.ends_at else None
-        message = line_messages.grant_claim(prog.code, prog.name, prog.amount, ends_on)
+        message = claim_notice(s, prog, core.config.liff_id)
         name, segment_id = prog.name, prog.segment_id
     ref = f"grant_claim:{code}" + (f":{now:%Y%m%d%H%M%S}" if again else "")
     ann_id = announce.create(core.db, title=f"{name}のご案内", messages=line_messages.check([message]),

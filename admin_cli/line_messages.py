@@ -49,32 +49,6 @@ def from_flex_file(path: Path, alt_text: str) -> dict[str, Any]:
     return {"type": "flex", "altText": alt_text[:1500], "contents": body}
 
 
-def grant_claim(program_code: str, name: str, amount: int, ends_on: date | None) -> dict[str, Any]:
-    """給付金のご案内 with a 受け取る button; the bot handles the postback and calls the ledger."""
-    rows: list[dict[str, Any]] = [
-        {"type": "text", "text": "給付金のご案内", "size": "sm", "color": "#0B3D91", "weight": "bold"},
-        {"type": "text", "text": name, "size": "xl", "weight": "bold", "wrap": True},
-        {"type": "text", "text": f"{amount:,}円分", "size": "xxl", "weight": "bold", "color": "#111111"},
-        {"type": "text", "text": "下のボタンを押すと、まちウォレットに入ります。", "size": "md", "wrap": True},
-    ]
-    if ends_on:
-        rows.append({"type": "text", "text": f"受付は {ends_on:%Y年%-m月%-d日} まで", "size": "md", "color": "#B00020",
-                     "wrap": True})
-    return {
-        "type": "flex",
-        "altText": f"{name}（{amount:,}円分）のご案内です。受け取るボタンを押してください。",
-        "contents": {
-            "type": "bubble",
-            "body": {"type": "box", "layout": "vertical", "spacing": "md", "contents": rows},
-            "footer": {"type": "box", "layout": "vertical", "contents": [{
-                "type": "button", "style": "primary", "height": "md",
-                "action": {"type": "postback", "label": "受け取る",
-                           "data": f"action=grant_claim&program={program_code}", "displayText": "受け取る"},
-            }]},
-        },
-    }
-
-
 def lottery_won(offer_name: str, sets: int, until: date) -> dict[str, Any]:
     return text(f"【当選のお知らせ】{offer_name}の抽選に当選しました（{sets}セット）。\n"
                 f"{until:%Y年%-m月%-d日}までに、役場・商工会の窓口またはLINEでご購入ください。")

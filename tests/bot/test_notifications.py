@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from ledger.events import DomainEvent, PaymentCompleted
-from ledger.models import Merchant, Resident
+from ledger.models import GrantProgram, Merchant, Resident
 from ledger.services import grants, payments
 from tests.bot.conftest import BAKER, CLERK, EMILY, HANAKO, ISAMU, KENTA, actions, texts
 
@@ -117,3 +117,16 @@ def test_the_number_of_notice_threads_is_a_setting(monkeypatch):
     for unusable in ("", "0", "many", "-3"):
         monkeypatch.setenv("MACHI_NOTICE_WORKERS", unusable)
         assert notice_workers() == DEFAULT_NOTICE_WORKERS == 4
+
+
+def test_the_claim_notice_staff_send_starts_the_claim_when_tapped(machi, phone, line):
+    """`machi grant run` for a claim-type grant sends this card; its 受け取る must reach the bot's flow."""
+    from admin_cli.grant_run import claim_notice  # noqa: PLC0415 - the staff side of the same notice
+
+    with machi.db.session() as s:
+        card = claim_notice(s, s.execute(select(GrantProgram).where(GrantProgram.code == "HEAT2026")).scalar_one(),
+                            machi.config.liff_id)
+    isamu = phone(ISAMU)
+    isamu.last = [card]
+    answer = "\n".join(texts(isamu.tap("受け取る")))
+    assert "冬の暮らし応援券" in answer and "ご用件を下のボタンから" not in answer

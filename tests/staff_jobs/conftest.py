@@ -208,3 +208,23 @@ def kill_when(env: dict[str, str], args: list[str], ready: Any, timeout: float =
 
 def later(days: int = 0, minutes: int = 0) -> datetime:
     return datetime.utcnow() + timedelta(days=days, minutes=minutes)
+
+
+def flex_texts(node) -> list[str]:
+    """Every text a Flex bubble shows, in order."""
+    if isinstance(node, dict):
+        own = [node["text"]] if node.get("type") == "text" and "text" in node else []
+        return own + [t for v in node.values() for t in flex_texts(v)]
+    if isinstance(node, list):
+        return [t for v in node for t in flex_texts(v)]
+    return []
+
+
+def flex_actions(node) -> list[dict]:
+    """Every button's action in a Flex bubble, in order."""
+    if isinstance(node, dict):
+        own = [node["action"]] if node.get("type") == "button" else []
+        return own + [a for k, v in node.items() if k != "action" for a in flex_actions(v)]
+    if isinstance(node, list):
+        return [a for v in node for a in flex_actions(v)]
+    return []

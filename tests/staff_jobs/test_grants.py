@@ -8,7 +8,7 @@ from sqlalchemy import select
 from admin_cli.models import Announcement, GrantRun
 from ledger.models import Entry, GrantProgram
 
-from .conftest import machi
+from .conftest import flex_actions, machi
 
 NOTICE = "給付金が届きました"
 
@@ -99,8 +99,8 @@ def test_claim_grant_sends_an_accept_button_once(town, line_env, fake_line):
             assert got == []
             continue
         assert len(got) == 1
-        footer = got[0].messages[0]["contents"]["footer"]["contents"][0]["action"]
-        assert footer["label"] == "受け取る" and footer["data"] == "action=grant_claim&program=WINTER"
+        [button] = flex_actions(got[0].messages[0]["contents"])
+        assert button["label"] == "受け取る" and button["data"] == "flow=grant_claim&program=WINTER"  # the bot's flow
     assert town.entries_per_resident("grant:WINTER") == {}  # nobody is credited until they accept
     again = machi("grant", "run", "WINTER")
     assert again.exit_code == 0

@@ -24,7 +24,7 @@ from ledger.clock import JST, jst_date
 from ledger.models import Lot, Payout, PayoutBatch
 from ledger.services import issuing, payments
 
-from .conftest import ROOT, later, machi
+from .conftest import ROOT, flex_actions, flex_texts, later, machi
 
 
 @pytest.fixture
@@ -205,22 +205,3 @@ def test_a_waiting_runner_takes_over_when_the_first_stops(town, line_env, core):
     assert second.returncode == 0, out + err
     assert "引き継いで" in err and "失効:" in out
 
-
-def flex_texts(node) -> list[str]:
-    """Every text a Flex bubble shows, in order."""
-    if isinstance(node, dict):
-        own = [node["text"]] if node.get("type") == "text" and "text" in node else []
-        return own + [t for v in node.values() for t in flex_texts(v)]
-    if isinstance(node, list):
-        return [t for v in node for t in flex_texts(v)]
-    return []
-
-
-def flex_actions(node) -> list[dict]:
-    """Every button's action in a Flex bubble, in order."""
-    if isinstance(node, dict):
-        own = [node["action"]] if node.get("type") == "button" else []
-        return own + [a for k, v in node.items() if k != "action" for a in flex_actions(v)]
-    if isinstance(node, list):
-        return [a for v in node for a in flex_actions(v)]
-    return []
