@@ -114,7 +114,7 @@ class Notifier:
 
     def parties(self, resident_id: int, merchant_id: int) -> tuple[Person | None, str, list[Person]]:
         """The payer, the shop's name and its staff, on one connection: a receipt is sent for every
-        payment, so its look-ups are a good part of what a payment costs the server."""
+        payment, so its look-ups are a good part of what telling it costs."""
         with self.db.engine.connect() as conn:
             payer = _person(conn.execute(_RESIDENT, {"resident_id": resident_id}).first())
             shop, staff = _shop(conn.execute(_SHOP, {"merchant_id": merchant_id}).all(), owners_only=False)

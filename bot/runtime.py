@@ -55,15 +55,13 @@ DEFAULT_NOTICE_WORKERS = 4
 
 
 def notice_workers() -> int:
-    """Threads that push the ledger's notices, per server process (`MACHI_NOTICE_WORKERS`, default 4).
+    """Threads that push the notices a relay in this process tells (`MACHI_NOTICE_WORKERS`, default 4).
 
     A push mostly waits for LINE's answer (tens of milliseconds across the internet): with LINE
-    answering in 50 ms, 2 threads a process pushed 80 receipts a second between two processes, 4
-    push 160 (a payment sends two). More threads let receipts keep up at a higher rate but fight
-    the payments for the GIL: 16 a process kept up with 300 payments a second but took their p99
-    from about 0.1 s to 0.2–1 s (`bench/liff_api.py`, `line_ms=50`). Where the peak needs more,
-    set it higher; receipts that fall behind arrive later, and only a
-    full queue (2,000 a process) holds a payment up, for at most 2 s."""
+    answering in 50 ms, 4 threads push about 80 a second. In `thread` mode they share the server
+    worker's interpreter with its payments, so more threads keep up at a higher rate but slow the
+    payments down; a busy town runs `machi notices` instead (`--threads`, default 32). Notices that
+    fall behind wait in the outbox: the relay claims its next batch only when this one is sent."""
     raw = os.environ.get("MACHI_NOTICE_WORKERS", "")
     return int(raw) if raw.strip().isdigit() and int(raw) > 0 else DEFAULT_NOTICE_WORKERS
 

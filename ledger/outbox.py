@@ -170,7 +170,7 @@ class Outbox:
 
 
 class Relay:
-    """Tells stored events to `bus`, in the order they were written, then removes them.
+    """Tells stored events to `bus`, oldest first, then removes them.
 
     `flush` waits until the listeners have finished what they were told (they may work on
     threads of their own); only then is the batch removed. Modes: `inline` tells each commit's

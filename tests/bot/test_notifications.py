@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from admin_cli.grant_run import claim_notice
 from ledger.events import DomainEvent, PaymentCompleted
 from ledger.models import GrantProgram, Merchant, Resident
 from ledger.services import grants, payments
@@ -121,8 +122,6 @@ def test_the_number_of_notice_threads_is_a_setting(monkeypatch):
 
 def test_the_claim_notice_staff_send_starts_the_claim_when_tapped(machi, phone, line):
     """`machi grant run` for a claim-type grant sends this card; its 受け取る must reach the bot's flow."""
-    from admin_cli.grant_run import claim_notice  # noqa: PLC0415 - the staff side of the same notice
-
     with machi.db.session() as s:
         card = claim_notice(s, s.execute(select(GrantProgram).where(GrantProgram.code == "HEAT2026")).scalar_one(),
                             machi.config.liff_id)
