@@ -90,7 +90,7 @@ def show_history(ctx: ActionContext) -> ActionResult:
                    "No earlier records." if before else "No records yet.")
         return ActionResult(messages=[Text(text)])
     rows = [_history_row(item, kinds, english, lang) for item in items]
-    buttons = [Button.postback(say(lang, "もっと前を見る", "Earlier"), postback_data(flow="history", before=items[-1].id),
+    buttons = [Button.postback(say(lang, "もっと前を見る", "Earlier"), postback_data(flow="history", before=items[-1].entry_id),
                                style="secondary")] if more else []
     title = say(lang, "これまでの記録", "History") if before is None else say(lang, "さらに前の記録", "Earlier history")
     page = Card(title=title, rows=rows, buttons=buttons,
