@@ -52,6 +52,16 @@ def amount_of(kind: str, amount: int, lang: str | None) -> str:
     return points(amount, lang) if kind == "point" else yen(amount, lang)
 
 
+def history_value(kind: str, amount: int, only_points: bool, lang: str | None) -> str:
+    """What one history line moved, as the chat and the LIFF history both show it: an exchange is
+    told as such (its points out and yen in cancel out), points in points, the rest in yen."""
+    if kind == "exchange" or amount == 0:
+        return say(lang, "交換", "exchanged")
+    if only_points:
+        return ("+" if amount > 0 else "−") + points(abs(amount), lang)
+    return signed_yen(amount, lang)
+
+
 def day(value: date, lang: str | None) -> str:
     return format_date(value, norm_lang(lang))
 

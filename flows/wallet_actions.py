@@ -12,7 +12,7 @@ from flows.actions import action
 from flows.context import ActionContext, ActionResult
 from flows.inputs import postback_data
 from flows.messages import Button, Card, Carousel, QuickReply, Text
-from flows.present import amount_of, kind_label, money_name, points, say, short_day, signed_yen, until, yen
+from flows.present import amount_of, history_value, kind_label, money_name, say, short_day, until, yen
 from flows.resident_actions import menu_replies
 from flows.residents import current, db_of, not_registered
 from ledger import queries
@@ -81,7 +81,6 @@ def show_history(ctx: ActionContext) -> ActionResult:
     lang = ctx.lang
     with db_of(ctx).engine.connect() as conn:
         items = queries.history(conn, me.account_id, limit=HISTORY_PAGE + 1, before_id=before)
-        kinds = dict(conn.execute(select(MoneyType.name, MoneyType.kind)).all())
         english = dict(conn.execute(select(MoneyType.name, MoneyType.name_en)).all()) if lang == "en" else {}
     more = len(items) > HISTORY_PAGE
     items = items[:HISTORY_PAGE]
@@ -89,7 +88,7 @@ def show_history(ctx: ActionContext) -> ActionResult:
         text = say(lang, "これより前の記録はありません。" if before else "まだ記録はありません。",
                    "No earlier records." if before else "No records yet.")
         return ActionResult(messages=[Text(text)])
-    rows = [_history_row(item, kinds, english, lang) for item in items]
+    rows = [_history_row(item, english, lang) for item in items]
     buttons = [Button.postback(say(lang, "もっと前を見る", "Earlier"), postback_data(flow="history", before=items[-1].entry_id),
                                style="secondary")] if more else []
     title = say(lang, "これまでの記録", "History") if before is None else say(lang, "さらに前の記録", "Earlier history")
@@ -98,21 +97,14 @@ def show_history(ctx: ActionContext) -> ActionResult:
     return ActionResult(messages=[page])
 
 
-def _history_row(item: queries.HistoryItem, kinds: dict[str, str], english: dict[str, str],
-                 lang: str) -> tuple[str, str]:
+def _history_row(item: queries.HistoryItem, english: dict[str, str], lang: str) -> tuple[str, str]:
     names = [english.get(n) or n for n in item.money_types] if lang == "en" else item.money_types
     where = " / ".join([item.merchant] if item.merchant else []) or (item.memo if item.kind in ("grant", "issue") else "")
     detail = "・".join(p for p in (where, "・".join(names)) if p)
     label = f"{short_day(item.at, lang)} {kind_label(item.kind, lang)}"
     if item.refunded:
         label += say(lang, "（返金済み）", " (refunded)")
-    only_points = bool(item.money_types) and all(kinds.get(n) == "point" for n in item.money_types)
-    if item.kind == "exchange" or item.amount == 0:
-        value = say(lang, "交換", "exchanged")
-    elif only_points:
-        value = ("+" if item.amount > 0 else "−") + points(abs(item.amount), lang)
-    else:
-        value = signed_yen(item.amount, lang)
+    value = history_value(item.kind, item.amount, item.only_points, lang)
     return (f"{label}\n{detail}" if detail else label, value)
 
 

@@ -62,6 +62,7 @@ class HistoryItem:
     merchant: str | None
     memo: str
     refunded: bool
+    only_points: bool = False  # every posting of this wallet in the entry is in points, so it is told in points
 
 
 def history(conn: Connection, account_id: int, *, limit: int = 10, before_id: int | None = None) -> list[HistoryItem]:
@@ -80,12 +81,14 @@ def history(conn: Connection, account_id: int, *, limit: int = 10, before_id: in
         return []
     ids = [r.id for r in rows]
     types: dict[int, list[str]] = {}
-    for eid, name in conn.execute(
-        select(Posting.entry_id, MoneyType.name).join(MoneyType, MoneyType.id == Posting.money_type_id)
+    kinds: dict[int, set[str]] = {}
+    for eid, name, kind in conn.execute(
+        select(Posting.entry_id, MoneyType.name, MoneyType.kind).join(MoneyType, MoneyType.id == Posting.money_type_id)
         .where(Posting.entry_id.in_(ids), Posting.account_id == account_id).distinct()
     ).all():
         types.setdefault(eid, []).append(name)
+        kinds.setdefault(eid, set()).add(kind)
     refunded = set(conn.execute(select(Entry.reverses_entry_id).where(
         and_(Entry.reverses_entry_id.in_(ids)))).scalars())
     return [HistoryItem(r.id, r.kind, r.created_at, int(r.amount), sorted(types.get(r.id, [])), r.merchant,
-                        r.memo, r.id in refunded) for r in rows]
+                        r.memo, r.id in refunded, kinds.get(r.id) == {"point"}) for r in rows]

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
+from flows.present import history_value
 from ledger.categories import label
 from ledger.clock import to_jst
 from ledger.models import MoneyType
@@ -124,5 +125,6 @@ def history_json(item: HistoryItem, lang: str) -> dict[str, Any]:
     elif item.memo and item.kind in ("issue", "correction"):
         title = item.memo
     return {"id": item.entry_id, "kind": item.kind, "kind_label": kind_label, "title": title, "amount": item.amount,
+            "value_label": history_value(item.kind, item.amount, item.only_points, lang),
             "money_types": item.money_types, "at": jst_iso(item.at), "at_label": jst_label(item.at, lang),
             "refunded": item.refunded}

@@ -17,12 +17,11 @@
         list.innerHTML = '<li class="muted">' + t("まだ履歴はありません。", "Nothing yet.") + "</li>";
       }
       res.items.forEach(function (it) {
-        var sign = it.amount > 0 ? "+" : "−";
         var li = document.createElement("li");
         li.innerHTML = '<div class="sub">' + M.esc(it.at_label) + " ・ " + M.esc(it.kind_label) + "</div>" +
           '<div class="line"><span class="name">' + M.esc(it.title) + "</span>" +
-          '<span class="value ' + (it.amount > 0 ? "plus" : "minus") + '">' + sign + M.yen(Math.abs(it.amount)) +
-          '<span class="small">' + t("円", " yen") + "</span></span></div>" +
+          '<span class="value ' + (it.amount > 0 ? "plus" : it.amount < 0 ? "minus" : "") + '">' +
+          M.esc(it.value_label) + "</span></div>" +
           (it.money_types.length && it.title !== it.money_types.join("・") ? '<div class="sub">' + M.esc(it.money_types.join("・")) + "</div>" : "") +
           (it.refunded ? '<span class="badge">' + t("返金済み", "Refunded") + "</span>" : "");
         list.appendChild(li);

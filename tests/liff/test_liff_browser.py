@@ -218,7 +218,7 @@ def test_history_and_english(phone, town):
     resident = phone(ALICE)
     resident.goto("/liff/history")
     screen(resident, "s-list")
-    assert "まちのパン屋" in resident.inner_text("#items")
+    assert "まちのパン屋" in resident.inner_text("#items") and "−450円" in resident.inner_text("#items")
     shot(resident, "50-history")
     emily = phone(EMILY)
     emily.goto("/liff/pay")

@@ -4,8 +4,10 @@ from __future__ import annotations
 from urllib.parse import quote
 
 import pytest
+from sqlalchemy import select
 
 from ledger.events import EventCheckedIn
+from ledger.models import MoneyType
 from tests.liff.conftest import ALICE, BAKER, EMILY, err
 
 
@@ -66,3 +68,21 @@ def test_history_newest_first_with_paging(client, town, line):
     assert err(client.get("/api/history?before=abc", headers=line.headers(ALICE)))["code"] == "invalid_input"
     assert err(client.get("/api/history?limit=500", headers=line.headers(ALICE)))["code"] == "invalid_input"
     assert err(client.get("/api/history", headers=line.headers(BAKER.replace("b", "d"))))["code"] == "not_registered"
+
+
+def test_history_tells_points_in_points_and_an_exchange_as_one(client, town, line):
+    """Points earned are not yen, and an exchange (points out, yen in) is not 「−0円」."""
+    from ledger.models import ExchangeRule
+    from ledger.services import transfers
+
+    check_in(client, line, "BEACH")
+    with town.machi.db.write() as s:
+        ids = dict(s.execute(select(MoneyType.code, MoneyType.id)).all())
+        s.add(ExchangeRule(from_type_id=ids["PT"], to_type_id=ids["COMMON"], from_units=1, to_units=1))
+    transfers.exchange(town.machi.uow, resident_id=town.ids["alice"], from_type="PT", to_type="COMMON", amount=500,
+                       idempotency_key="hist-exchange-1")
+    items = client.get("/api/history?limit=2", headers=line.headers(ALICE)).get_json()["items"]
+    assert [i["value_label"] for i in items] == ["交換", "+500ポイント"]
+    check_in(client, line, "BEACH", sub=EMILY)
+    english = client.get("/api/history?limit=1", headers=line.headers(EMILY)).get_json()["items"]
+    assert [i["value_label"] for i in english] == ["+500 points"]
