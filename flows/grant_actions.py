@@ -16,7 +16,7 @@ from flows.context import ActionContext, ActionResult
 from flows.errors import ActionError
 from flows.inputs import postback_data
 from flows.messages import Button, Card, Text
-from flows.present import day, money_name, say, until, yen
+from flows.present import KIND_COLOURS, day, money_name, say, until, yen
 from flows.resident_actions import menu_replies
 from flows.residents import current, db_of, not_registered, uow_of
 from ledger.clock import jst_date
@@ -24,7 +24,7 @@ from ledger.models import GrantProgram, MoneyType, Segment
 from ledger.segments import resident_matches
 from ledger.services import grants
 
-GRANT_COLOUR = "#B3261E"
+GRANT_COLOUR = KIND_COLOURS["grant"]
 
 
 @dataclass(frozen=True)

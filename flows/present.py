@@ -29,6 +29,10 @@ def en(lang: str | None) -> bool:
     return norm_lang(lang) == "en"
 
 
+# The colour an amount of each kind is shown in. None is red: an amount in red reads as a debt.
+KIND_COLOURS = {"prepaid": "#1E7B4F", "grant": "#5B3A8E", "point": "#8A4B00", "coupon": "#0B6472"}
+
+
 def say(lang: str | None, ja: str, english: str) -> str:
     """The Japanese or the English wording."""
     return english if en(lang) else ja

@@ -12,7 +12,17 @@ from flows.actions import action
 from flows.context import ActionContext, ActionResult
 from flows.inputs import postback_data
 from flows.messages import Button, Card, Carousel, QuickReply, Text
-from flows.present import amount_of, history_value, kind_label, money_name, say, short_day, until, yen
+from flows.present import (
+    KIND_COLOURS,
+    amount_of,
+    history_value,
+    kind_label,
+    money_name,
+    say,
+    short_day,
+    until,
+    yen,
+)
 from flows.resident_actions import menu_replies
 from flows.residents import current, db_of, not_registered
 from ledger import queries
@@ -20,8 +30,6 @@ from ledger.categories import label as category_label
 from ledger.models import MoneyType
 
 HISTORY_PAGE = 8
-KIND_COLOURS = {"prepaid": "#1E7B4F", "grant": "#B3261E", "point": "#8A4B00", "coupon": "#0B6472"}
-
 
 @action("show_balance")
 def show_balance(ctx: ActionContext) -> ActionResult:
