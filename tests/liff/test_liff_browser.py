@@ -85,6 +85,20 @@ def screen(page: Any, screen_id: str) -> None:
     page.wait_for_selector(f"#{screen_id}.active")
 
 
+def smallest_text(page: Any) -> float:
+    """The smallest font size, in CSS pixels, of any text a person can see on the page now."""
+    return page.evaluate("""() => {
+      let least = 1e9;
+      const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+      while (walker.nextNode()) {
+        const el = walker.currentNode.parentElement;
+        if (!walker.currentNode.textContent.trim() || !el || !el.offsetParent) continue;
+        least = Math.min(least, parseFloat(getComputedStyle(el).fontSize));
+      }
+      return least;
+    }""")
+
+
 def keys(page: Any, container: str, digits: str) -> None:
     for key in ([digits] if digits == "00" else list(digits)):
         page.click(f"{container} button[data-key='{key}']")
@@ -193,6 +207,7 @@ def test_refund_from_todays_sales(phone, town):
     screen(shop, "s-sales")
     shop.wait_for_selector("#sales-list .badge")
     assert "返金済み" in shop.inner_text("#sales-list")
+    assert smallest_text(shop) >= 22
     assert town.balance(ALICE) == 8_000
 
 
@@ -219,6 +234,7 @@ def test_history_and_english(phone, town):
     resident.goto("/liff/history")
     screen(resident, "s-list")
     assert "まちのパン屋" in resident.inner_text("#items") and "−450円" in resident.inner_text("#items")
+    assert smallest_text(resident) >= 22  # the README's promise: no type below 22 px
     shot(resident, "50-history")
     emily = phone(EMILY)
     emily.goto("/liff/pay")
