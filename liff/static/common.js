@@ -30,6 +30,9 @@
     document.querySelectorAll("[data-en-placeholder]").forEach(function (el) {
       el.setAttribute("placeholder", el.getAttribute("data-en-placeholder"));
     });
+    document.querySelectorAll("[data-en-aria-label]").forEach(function (el) {
+      el.setAttribute("aria-label", el.getAttribute("data-en-aria-label"));
+    });
   }
 
   function show(id) {
@@ -91,6 +94,13 @@
     return Array.prototype.map.call(a, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
   }
 
+  function fnKey(b, aria, en) {
+    b.className = "key-fn";
+    b.setAttribute("aria-label", t(aria[0], aria[1]));
+    b.setAttribute("data-en-aria-label", aria[1]);
+    b.setAttribute("data-en", en);
+  }
+
   /* A big keypad. opts: {max: digits, value: initial string, doubleZero: bool, onChange(str)} */
   function keypad(el, opts) {
     var value = opts.value || "";
@@ -104,8 +114,9 @@
       b.type = "button";
       b.textContent = shown[k] || k;
       b.setAttribute("data-key", k);
-      if (k === "⌫") { b.setAttribute("aria-label", t("1文字消す", "Delete")); b.className = "key-fn"; }
-      if (k === "C") { b.setAttribute("aria-label", t("全部消す", "Clear")); b.className = "key-fn"; }
+      /* data-en too: a keypad drawn before /api/me said the language switches with the page */
+      if (k === "⌫") { fnKey(b, ["1文字消す", "Delete"], "Delete"); }
+      if (k === "C") { fnKey(b, ["全部消す", "Clear"], "Clear"); }
       b.addEventListener("click", function () {
         var next = value;
         if (k === "⌫") { next = value.slice(0, -1); }

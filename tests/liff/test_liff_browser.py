@@ -279,3 +279,15 @@ def test_refusal_says_what_to_do_and_shop_qr(phone, town):
     screen(shop, "s-shopqr")
     shop.wait_for_function("document.querySelector('#shopqr-img').naturalWidth > 0")
     shot(shop, "33-till-shop-qr")
+
+
+def test_an_english_reader_sees_english_keys_and_titles(phone, town):
+    emily = phone(EMILY, scans=["MWS.S1"])
+    emily.goto("/liff/scan")
+    screen(emily, "s-start")
+    assert emily.title() == "Pay with the shop's QR | Machi Wallet"
+    emily.click("#scan")
+    screen(emily, "s-amount")
+    pad = emily.inner_text("#amount-keypad")
+    assert "Delete" in pad and "消す" not in pad and "訂正" not in pad
+    shot(emily, "52-scan-amount-en")
