@@ -28,15 +28,19 @@
       shop = s;
       key = null;
       M.$("#amount-shop").textContent = s.name;
-      M.$("#amount-usable").textContent = usableText(s);
+      M.$("#amount-usable").textContent = usableText();
       pad.set("");
       M.show("s-amount");
     }).catch(function (e) { fail(e); });
   }
 
-  function usableText(s) {
-    var n = s.usable == null ? M.me().total : s.usable;
-    return t("このお店で使える残高 ", "You can use here: ") + M.yen(n) + t("円", " yen");
+  function usable() {
+    if (!shop) { return Infinity; }
+    return shop.usable == null ? M.me().total : shop.usable;
+  }
+
+  function usableText() {
+    return t("このお店で使える残高 ", "You can use here: ") + M.yen(usable()) + t("円", " yen");
   }
 
   function onAmount(v) {
@@ -44,8 +48,12 @@
     var d = M.$("#amount-display");
     d.innerHTML = amount ? M.amountHtml(amount) : t("金額を入力", "Enter amount");
     d.classList.toggle("empty", !amount);
-    M.$("#amount-next").disabled = !amount;
-    M.$("#amount-hint").textContent = "";
+    var over = amount > usable();
+    M.$("#amount-next").disabled = !amount || over;
+    /* said here, before the confirmation, not after 支払う: the page already knows what is usable */
+    M.$("#amount-hint").textContent = over ? t(
+      "このお店で使える残高は" + M.yen(usable()) + "円です。金額を減らしてください。",
+      "You can use " + M.yen(usable()) + " yen here. Please enter less.") : "";
     key = null; /* a new amount is a new request */
   }
 
@@ -54,7 +62,7 @@
     M.$("#confirm-shop").textContent = shop.name;
     M.$("#confirm-amount").innerHTML = M.amountHtml(amount);
     M.$("#confirm-live").innerHTML = M.liveHtml("confirm");
-    M.$("#confirm-balance").textContent = usableText(shop);
+    M.$("#confirm-balance").textContent = usableText();
     M.$("#confirm-error").innerHTML = "";
     M.startLive();
     M.show("s-confirm");

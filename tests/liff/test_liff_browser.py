@@ -291,3 +291,19 @@ def test_an_english_reader_sees_english_keys_and_titles(phone, town):
     pad = emily.inner_text("#amount-keypad")
     assert "Delete" in pad and "消す" not in pad and "訂正" not in pad
     shot(emily, "52-scan-amount-en")
+
+
+def test_more_than_can_be_used_here_is_said_before_the_confirmation(phone, town):
+    """専用券 are not accepted at a large store: the amount screen says what is usable there and lets
+    no larger amount through to 支払う."""
+    resident = phone(ALICE, scans=["MWS.L1"])
+    resident.goto("/liff/scan")
+    screen(resident, "s-start")
+    resident.click("#scan")
+    screen(resident, "s-amount")
+    keys(resident, "#amount-keypad", "6000")
+    assert resident.is_disabled("#amount-next")
+    assert "使える残高は5,000円です" in resident.inner_text("#amount-hint")
+    shot(resident, "14-scan-amount-over")
+    resident.click("#amount-keypad button[data-key='⌫']")
+    assert not resident.is_disabled("#amount-next") and resident.inner_text("#amount-hint") == ""
