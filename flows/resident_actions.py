@@ -278,8 +278,11 @@ def withdraw_preview(ctx: ActionContext) -> ActionResult:
                "• After withdrawing you cannot pay with it; it lapses on its expiry date.\n"
                "• Register again before it expires and the balance is yours to use again.\n"
                "• Records of payments are kept as the town's rules require.")
-    shown = Card(title=say(ctx.lang, "退会すると", "If you withdraw"), amount=yen(total, ctx.lang),
-                 rows=[(say(ctx.lang, "いまの残高", "Balance now"), yen(total, ctx.lang))], body=body,
+    # No big amount in colour: 「退会すると 48,000円」 read like a payout. The balance is a row, beside
+    # the plain fact that nothing is paid back.
+    shown = Card(title=say(ctx.lang, "退会の前にご確認ください", "Before you withdraw"),
+                 rows=[(say(ctx.lang, "いまの残高", "Balance now"), yen(total, ctx.lang)),
+                       (say(ctx.lang, "払い戻し", "Paid back"), say(ctx.lang, "ありません", "nothing"))], body=body,
                  alt_text=say(ctx.lang, f"退会すると: 残高 {yen(total, ctx.lang)} は払い戻しできません",
                               f"If you withdraw: your balance of {yen(total, ctx.lang)} is not paid back"))
     return ActionResult(messages=[shown], vars={"balance": total})

@@ -64,6 +64,19 @@ class AccountInactive(LedgerError):
     message_en = "This wallet cannot be used now. Please contact the town office."
 
 
+class AccountWithdrawn(AccountInactive):
+    """The resident withdrew: the way back is to register again, not the town office."""
+
+    code = "withdrawn"
+    message = "退会の手続きが済んでいます。もう一度使うときは、LINEのトーク画面で「登録」と送ってください。残高は有効期限まで残っています。"
+    message_en = "You have withdrawn. To use it again, send “register” in the LINE chat. Your balance stays until it expires."
+
+
+def inactive(status: str) -> AccountInactive:
+    """The refusal for a wallet whose resident is not active, by why."""
+    return AccountWithdrawn() if status == "withdrawn" else AccountInactive()
+
+
 class IdempotencyConflict(LedgerError):
     code = "idempotency_conflict"
     http_status = 409

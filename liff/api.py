@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException
 from ledger import cards
 from ledger.categories import label
 from ledger.clock import jst_midnight_utc, today_jst, utcnow
-from ledger.errors import AccountInactive, CardLocked, LedgerError, NotFound, OverPaymentLimit
+from ledger.errors import AccountInactive, CardLocked, LedgerError, NotFound, OverPaymentLimit, inactive
 from ledger.models import Card, Entry, Event, Merchant, Nonce
 from ledger.queries import balances, history
 from ledger.services import checkins, payments
@@ -138,7 +138,7 @@ def new_cpm_token() -> Response:
     c = caller()
     resident_id = c.require_resident()
     if c.status != "active":
-        raise AccountInactive()
+        raise inactive(c.status)
     text, token = state().tokens.issue(resident_id)
     ttl = state().tokens.ttl
     return jsonify(token=text, token_id=token.token_id, expires_in=ttl, refresh_in=max(ttl - 10, 5),

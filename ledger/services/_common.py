@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ledger.clock import end_of_jst_day, jst_date
-from ledger.errors import AccountInactive, InvalidAmount, NotFound, OverBalanceLimit
+from ledger.errors import AccountInactive, InvalidAmount, NotFound, OverBalanceLimit, inactive
 from ledger.journal import wallet_total
 from ledger.models import MoneyType
 from ledger.sql import Statement
@@ -38,7 +38,7 @@ def resident_row(tx: Tx, resident_id: int, *, active: bool = True, lock: bool = 
     if row is None:
         raise NotFound("利用者が見つかりません。", message_en="Resident not found.")
     if active and row.status != "active":
-        raise AccountInactive()
+        raise inactive(row.status)
     return row
 
 

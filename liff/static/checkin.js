@@ -49,11 +49,7 @@
     M.$("#confirm-back").addEventListener("click", function () { M.show("s-start"); });
     M.start().then(function (me) {
       if (!me) { return; }
-      if (!me.registered) {
-        return fail(new M.ApiError(403, "not_registered", t(
-          "まだ利用登録がお済みでありません。LINEのトーク画面で「登録」と送って登録してください。",
-          "You are not registered yet. Send \"register\" in the LINE chat to sign up.")));
-      }
+      if (M.notUsable(me)) { return fail(M.notUsable(me)); }
       var preset = new URLSearchParams(location.search).get("code");
       if (preset) { open(preset); } else { M.show("s-start"); }
     }).catch(fail);

@@ -176,6 +176,22 @@
     }).join("") + "</ul>";
   }
 
+  /* Why this person cannot use a resident's page, or null: not registered, or withdrawn (an old
+     link still opens the page; it must not show balances and pay buttons, and says how to come back). */
+  function notUsable(me) {
+    if (!me.registered) {
+      return new ApiError(403, "not_registered", t(
+        "まだ利用登録がお済みでありません。LINEのトーク画面で「登録」と送って登録してください。",
+        "You are not registered yet. Send \"register\" in the LINE chat to sign up."));
+    }
+    if (me.status === "withdrawn") {
+      return new ApiError(403, "withdrawn", t(
+        "退会の手続きが済んでいます。もう一度使うときは、LINEのトーク画面で「登録」と送ってください。残高は有効期限まで残っています。",
+        "You have withdrawn. To use it again, send \"register\" in the LINE chat. Your balance stays until it expires."));
+    }
+    return null;
+  }
+
   function errorHtml(err) {
     return '<div class="notice bad" role="alert">' + esc(err && err.message ? err.message : String(err)) + "</div>";
   }
@@ -183,7 +199,7 @@
   window.Machi = {
     t: t, yen: yen, amountHtml: amountHtml, $: $, esc: esc, show: show, api: api, start: start,
     newKey: newKey, keypad: keypad, startLive: startLive, liveHtml: liveHtml, close: close, scan: scan,
-    breakdownHtml: breakdownHtml, errorHtml: errorHtml, ApiError: ApiError,
+    breakdownHtml: breakdownHtml, errorHtml: errorHtml, ApiError: ApiError, notUsable: notUsable,
     me: function () { return me; }, lang: function () { return lang; }
   };
 })();

@@ -81,6 +81,7 @@
   function reload() {
     M.api("GET", "/api/me").then(function (me) {
       if (!me.registered) { return unregistered(me); }
+      if (M.notUsable(me)) { return fail(M.notUsable(me)); }
       render(me);
     }).catch(fail);
   }
@@ -103,6 +104,7 @@
     M.start().then(function (me) {
       if (!me) { return; }
       if (!me.registered) { return unregistered(me); }
+      if (M.notUsable(me)) { return fail(M.notUsable(me)); }
       render(me);
     }).catch(fail);
   });

@@ -51,9 +51,12 @@
     var over = amount > usable();
     M.$("#amount-next").disabled = !amount || over;
     /* said here, before the confirmation, not after 支払う: the page already knows what is usable */
+    var elsewhere = M.me().total > usable();  /* 専用券 held, and this is a large store */
     M.$("#amount-hint").textContent = over ? t(
-      "このお店で使える残高は" + M.yen(usable()) + "円です。金額を減らしてください。",
-      "You can use " + M.yen(usable()) + " yen here. Please enter less.") : "";
+      "このお店で使える残高は" + M.yen(usable()) + "円です。" + (elsewhere ? "専用券はこのお店では使えません。" : "") +
+        "金額を減らしてください。",
+      "You can use " + M.yen(usable()) + " yen here." + (elsewhere ? " Local-shop vouchers cannot be used here." : "") +
+        " Please enter less.") : "";
     key = null; /* a new amount is a new request */
   }
 
@@ -125,11 +128,7 @@
     M.start().then(function (me) {
       if (!me) { return; }
       padOpts.limit = me.max_payment;
-      if (!me.registered) {
-        return fail(new M.ApiError(403, "not_registered", t(
-          "まだ利用登録がお済みでありません。LINEのトーク画面で「登録」と送って登録してください。",
-          "You are not registered yet. Send \"register\" in the LINE chat to sign up.")));
-      }
+      if (M.notUsable(me)) { return fail(M.notUsable(me)); }
       var preset = new URLSearchParams(location.search).get("shop");
       if (preset) { openShop(shopCode(preset)); } else { M.show("s-start"); }
     }).catch(function (e) { fail(e); });

@@ -4,9 +4,9 @@ from __future__ import annotations
 import io
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from ledger.models import Entry
+from ledger.models import Entry, Resident
 from tests.liff.conftest import ALICE, BAKER, err
 
 
@@ -118,3 +118,14 @@ def test_chunked_body_without_length_is_capped(client, town, line):
 def test_key_with_a_trailing_newline_is_refused(client, town, line):
     e = err(client.post("/api/payments", headers=line.headers(ALICE), json={**GOOD, "idempotency_key": "abcdefgh\n"}))
     assert e["code"] == "invalid_input"
+
+
+def test_a_withdrawn_resident_is_told_to_register_again_not_to_call_the_office(client, town, line):
+    with town.machi.db.write() as s:
+        s.execute(update(Resident).where(Resident.id == town.ids["alice"]).values(status="withdrawn"))
+    for res in (client.post("/api/cpm-tokens", headers=line.headers(ALICE)),
+                client.post("/api/payments", headers=line.headers(ALICE),
+                            json={"merchant_code": "S1", "amount": 100, "idempotency_key": "withdrawn-pay-1"})):
+        e = err(res)
+        assert res.status_code == 403 and e["code"] == "withdrawn" and "「登録」" in e["message"]
+    assert town.balance(ALICE) == 8_000

@@ -8,8 +8,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 from werkzeug.serving import make_server
 
+from ledger.models import Resident
 from ledger.services import payments
 from tests.browser import ARGS, CHROMIUM, MARKS, artifacts
 from tests.liff.conftest import ALICE, BAKER, CARD, EMILY
@@ -258,18 +260,20 @@ def test_customer_qr_refreshes_before_it_expires(phone, town, app):
 
 
 def test_refusal_says_what_to_do_and_shop_qr(phone, town):
+    """専用券 are not accepted at a large store: the amount screen says so and what is usable there,
+    and lets no larger amount through to 支払う."""
     resident = phone(ALICE, scans=["MWS.L1"])
     resident.goto("/liff/scan")
     screen(resident, "s-start")
     resident.click("#scan")
     screen(resident, "s-amount")
     keys(resident, "#amount-keypad", "6000")
-    resident.click("#amount-next")
-    screen(resident, "s-confirm")
-    resident.click("#pay")
-    resident.wait_for_selector("#confirm-error .notice")
-    assert "専用券" in resident.inner_text("#confirm-error")
+    assert resident.is_disabled("#amount-next")
+    hint = resident.inner_text("#amount-hint")
+    assert "使える残高は5,000円です" in hint and "専用券" in hint
     shot(resident, "14-scan-refused")
+    resident.click("#amount-keypad button[data-key='⌫']")
+    assert not resident.is_disabled("#amount-next") and resident.inner_text("#amount-hint") == ""
     assert town.balance(ALICE) == 8_000
 
     shop = phone(BAKER)
@@ -293,17 +297,13 @@ def test_an_english_reader_sees_english_keys_and_titles(phone, town):
     shot(emily, "52-scan-amount-en")
 
 
-def test_more_than_can_be_used_here_is_said_before_the_confirmation(phone, town):
-    """専用券 are not accepted at a large store: the amount screen says what is usable there and lets
-    no larger amount through to 支払う."""
-    resident = phone(ALICE, scans=["MWS.L1"])
-    resident.goto("/liff/scan")
-    screen(resident, "s-start")
-    resident.click("#scan")
-    screen(resident, "s-amount")
-    keys(resident, "#amount-keypad", "6000")
-    assert resident.is_disabled("#amount-next")
-    assert "使える残高は5,000円です" in resident.inner_text("#amount-hint")
-    shot(resident, "14-scan-amount-over")
-    resident.click("#amount-keypad button[data-key='⌫']")
-    assert not resident.is_disabled("#amount-next") and resident.inner_text("#amount-hint") == ""
+def test_an_old_link_after_withdrawal_shows_no_balance_and_says_how_to_come_back(phone, town):
+    with town.machi.db.write() as s:
+        s.execute(update(Resident).where(Resident.id == town.ids["alice"]).values(status="withdrawn"))
+    resident = phone(ALICE)
+    resident.goto("/liff/pay")
+    screen(resident, "s-error")
+    said = resident.inner_text("#error-box")
+    assert "退会" in said and "「登録」" in said and "役場" not in said
+    assert not resident.is_visible("#show-qr")
+    shot(resident, "53-pay-after-withdrawal")
