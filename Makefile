@@ -13,7 +13,7 @@ PORT   ?= 8000
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,reports]'
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 

@@ -1,25 +1,11 @@
-"""Japanese PDFs and charts: the IPAexGothic TTF shipped inside japanize-matplotlib's package directory,
-found without importing the package (which would patch matplotlib globally)."""
+"""Japanese PDFs and charts, in IPAexGothic: the TTF shipped in `jafont`."""
 from __future__ import annotations
-
-import importlib.util
-from functools import cache
-from pathlib import Path
 
 from fpdf import FPDF
 
-FONT = "IPAexGothic"
+from jafont import FAMILY, font_path
 
-
-@cache
-def font_path() -> Path:
-    spec = importlib.util.find_spec("japanize_matplotlib")
-    for base in list(spec.submodule_search_locations or []) if spec else []:
-        candidate = Path(base) / "fonts" / "ipaexg.ttf"
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError("日本語フォント（japanize_matplotlib/fonts/ipaexg.ttf）が見つかりません。"
-                            "`pip install japanize-matplotlib` を実行してください。")
+FONT = FAMILY
 
 
 def new_pdf(orientation: str = "P") -> FPDF:

@@ -1,13 +1,16 @@
-"""Check payloads meant for LINE against LINE's official OpenAPI specs.
+"""Check payloads meant for LINE against LINE's official OpenAPI spec files, where they are found.
 
-DESIGN.md §5: every payload sent to LINE must validate against `../shared/line-openapi/`.
+DESIGN.md §5: every payload sent to LINE must validate against LINE's spec (`line-openapi/`).
+The files are not shipped with the package: they are found through `LINE_OPENAPI_DIR` or as
+`shared/line-openapi` above the repository (a development checkout, this project's CI). Callers
+go through `bot.line_check`, which falls back to the SDK's models (`bot.sdk_check`) without them.
+
 Plain JSON Schema ignores OpenAPI's `discriminator`, so a text message without `text` or a
 Flex box holding a component of an unknown type would pass; here `discriminator` is a real
 keyword that dispatches on `type` through the mapping, recursively (Flex contents, actions,
 quick replies, templates, recipients, webhook events...).
 
-Error messages name the property and the rule, never the offending value: the checker runs
-on payloads that carry residents' messages, and its findings are logged.
+Error messages name the property and the rule, never the offending value (`bot.line_rules`).
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ import copy
 import functools
 import os
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,42 +30,17 @@ from openapi_schema_validator import OAS30WriteValidator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
+from bot.line_rules import LINE_RULES, describe, unknown_type
+
 SPEC_FILES = {"messaging-api": "messaging-api.yml", "liff": "liff.yml", "webhook": "webhook.yml"}
 REQUEST_SPECS = ("messaging-api", "liff")
 _SCHEMAS = "#/components/schemas/"
 _BASE_SUFFIX = "__base"
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 
-# Rules from LINE's Messaging API reference that the OpenAPI spec leaves out, so that
-# a payload the real platform would refuse does not pass here. Added as extra `allOf` parts.
-LINE_RULES: dict[str, dict[str, Any]] = {
-    "TextMessage": {"properties": {"text": {"maxLength": 5000}}},
-    "FlexMessage": {"properties": {"altText": {"maxLength": 1500}}},
-    "TemplateMessage": {"properties": {"altText": {"maxLength": 1500}}},
-    "ImagemapMessage": {"properties": {"altText": {"maxLength": 1500}}},
-    "MessageAction": {"required": ["text"], "properties": {"text": {"maxLength": 300}}},
-    "PostbackAction": {"required": ["data"]},
-    "URIAction": {"required": ["uri"], "properties": {"uri": {"maxLength": 1000}}},
-    "DatetimePickerAction": {"required": ["data", "mode"]},
-    "QuickReplyItem": {"required": ["action"]},
-    "FlexText": {"anyOf": [{"required": ["text"]}, {"required": ["contents"]}]},
-    "FlexSpan": {"required": ["text"]},
-    "FlexCarousel": {"properties": {"contents": {"maxItems": 12}}},
-    "ConfirmTemplate": {"properties": {"actions": {"minItems": 2, "maxItems": 2}}},
-    "ButtonsTemplate": {"properties": {"actions": {"minItems": 1, "maxItems": 4}}},
-    "CarouselTemplate": {"properties": {"columns": {"minItems": 1, "maxItems": 10}}},
-    "ImageCarouselTemplate": {"properties": {"columns": {"minItems": 1, "maxItems": 10}}},
-    # A rich menu LINE accepts names all its parts (the spec marks none required).
-    "RichMenuRequest": {"required": ["size", "selected", "name", "chatBarText", "areas"],
-                        "properties": {"chatBarText": {"maxLength": 14}, "areas": {"maxItems": 20}}},
-    "RichMenuSize": {"required": ["width", "height"]},
-    "RichMenuArea": {"required": ["bounds", "action"]},
-    "RichMenuBounds": {"required": ["x", "y", "width", "height"]},
-}
-
 
 class SpecNotFound(FileNotFoundError):
-    """The shared LINE OpenAPI specs are missing: nothing can be checked without them."""
+    """LINE's OpenAPI spec files are not found: `bot.line_check` then uses the SDK's models."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +54,11 @@ class Operation:
     body_pointer: str | None  # JSON pointer to the application/json schema, if any
     body_required: bool
     content_types: tuple[str, ...]
+
+    @property
+    def json_body(self) -> bool:
+        """Whether the endpoint takes a JSON body to check (not none, not an image)."""
+        return self.body_pointer is not None
 
 
 # --------------------------------------------------------------------------- spec loading
@@ -94,6 +77,11 @@ def spec_dir() -> Path:
         if (candidate / SPEC_FILES["messaging-api"]).is_file():
             return candidate
     raise SpecNotFound("../shared/line-openapi not found above the repository; set LINE_OPENAPI_DIR")
+
+
+def source() -> str:
+    """What this checker checks against, for logs and the test summary."""
+    return f"LINE's spec files in {spec_dir()}"
 
 
 def _spec_uri(name: str) -> str:
@@ -168,8 +156,7 @@ def _make_discriminator(strict: bool) -> Any:
         elif isinstance(value, str) and value in mapping:
             yield from validator.descend(instance, {"$ref": mapping[value]})
         elif strict:
-            known = ", ".join(sorted(mapping))
-            yield ValidationError(f"unknown {prop} (expected one of: {known})", validator="discriminator",
+            yield ValidationError(unknown_type(prop, mapping), validator="discriminator",
                                   validator_value=disc, path=[prop])
     return discriminator
 
@@ -192,63 +179,7 @@ def _check(ref: str, instance: Any, *, wrapper: dict[str, Any] | None = None, st
     else:
         validator = LineValidator(wrapper, registry=_registry(directory))
     errors = sorted(validator.iter_errors(instance), key=lambda e: (list(map(str, e.absolute_path)), e.message))
-    return list(dict.fromkeys(_describe(error) for error in errors))  # a schema reached twice reports once
-
-
-# --------------------------------------------------------------------------- error messages
-
-
-def _json_path(parts: Iterable[Any]) -> str:
-    out = ""
-    for part in parts:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
-
-
-def _short(value: Any, limit: int = 8) -> str:
-    if isinstance(value, list) and len(value) > limit:
-        return ", ".join(map(str, value[:limit])) + ", ..."
-    return ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-
-
-def _rule(error: ValidationError) -> str:
-    """Say which rule failed without echoing the value (it may be a resident's message)."""
-    kind, limit, inst = error.validator, error.validator_value, error.instance
-    size = len(inst) if isinstance(inst, list | str | dict) else None
-    messages = {
-        "maxItems": f"must have at most {limit} items (has {size})",
-        "minItems": f"must have at least {limit} items (has {size})",
-        "maxLength": f"must be at most {limit} characters (has {size})",
-        "minLength": f"must be at least {limit} characters (has {size})",
-        "maximum": f"must be <= {limit}",
-        "minimum": f"must be >= {limit}",
-        "enum": f"must be one of: {_short(limit)}",
-        "type": f"must be of type {_short(limit)}",
-        "pattern": f"must match the pattern {limit}",
-        "format": f"is not a valid {limit}",
-        "multipleOf": f"must be a multiple of {limit}",
-        "additionalProperties": "has properties that are not allowed",
-        "uniqueItems": "must not contain duplicates",
-    }
-    if kind in messages:
-        return messages[str(kind)]
-    if kind in ("required", "discriminator"):
-        return error.message
-    return error.message if len(error.message) <= 200 else error.message[:200] + "..."
-
-
-def _describe(error: ValidationError) -> str:
-    if error.validator == "anyOf" and error.context and all(e.validator == "required" for e in error.context):
-        wanted = " or ".join(repr(e.validator_value[0]) for e in error.context)
-        return _at(error, f"one of {wanted} is required")
-    if error.context:  # oneOf / anyOf: the deepest branch says the most
-        return _describe(min(error.context, key=lambda e: (-len(e.absolute_path), e.message)))
-    return _at(error, _rule(error))
-
-
-def _at(error: ValidationError, text: str) -> str:
-    path = _json_path(error.absolute_path)
-    return f"{path}: {text}" if path else text
+    return list(dict.fromkeys(describe(error) for error in errors))  # a schema reached twice reports once
 
 
 # --------------------------------------------------------------------------- operations

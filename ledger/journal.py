@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from psycopg.types.json import Json
 from sqlalchemy import insert, select
 
 from ledger.errors import Conflict, IdempotencyConflict, InsufficientFunds
@@ -89,8 +88,15 @@ def add_entry(tx: Tx, kind: str, *, key: str | None = None, fingerprint: str = "
     if values["meta"] is not None:
         values["meta"] = json.dumps(values["meta"], ensure_ascii=False)
         if not tx.sqlite:
-            values["meta"] = Json(fields["meta"])
+            values["meta"] = _pg_json(fields["meta"])
     return _INSERT_ENTRY.run(tx.conn, tx.sqlite, values).scalar_one()
+
+
+def _pg_json(value: Any) -> Any:
+    """psycopg's jsonb wrapper, imported only on PostgreSQL: a SQLite install never loads the driver."""
+    from psycopg.types.json import Json
+
+    return Json(value)
 
 
 def check_balanced(legs: list[Leg], entry_id: int | None = None) -> None:

@@ -1,18 +1,15 @@
 """The printable shop poster: the shop's name, its static QR and three short steps, as PNG and PDF.
 
-Drawn with Pillow (PNG) and fpdf2 (PDF, A4) in IPAexGothic, the TTF that japanize-matplotlib ships;
-the font is found through the package's location so matplotlib itself is never imported.
+Drawn with Pillow (PNG) and fpdf2 (PDF, A4) in IPAexGothic, the TTF shipped in `jafont`.
 """
 from __future__ import annotations
 
-import importlib.util
 import io
-from functools import cache
-from pathlib import Path
 
 from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 
+from jafont import FAMILY, font_path
 from liff import qr, tokens
 
 TITLE = "まちウォレットで お支払いできます"
@@ -23,19 +20,6 @@ STEPS = (
 )
 CARD_NOTE = "カードの方は、レジでカードをお出しください（暗証番号4桁）"
 BLUE = (11, 61, 145)
-
-
-@cache
-def font_path() -> Path:
-    """IPAexGothic inside japanize-matplotlib's package directory."""
-    spec = importlib.util.find_spec("japanize_matplotlib")
-    locations = list(spec.submodule_search_locations or []) if spec else []
-    for base in locations:
-        candidate = Path(base) / "fonts" / "ipaexg.ttf"
-        if candidate.is_file():
-            return candidate
-    raise FileNotFoundError("IPAexGothic (japanize_matplotlib/fonts/ipaexg.ttf) が見つかりません。"
-                            "`pip install japanize-matplotlib` を実行してください。")
 
 
 def qr_content(merchant_code: str, url: str | None) -> str:
@@ -96,7 +80,7 @@ def _pdf(name: str, code: str, qr_png: bytes) -> bytes:
     pdf = FPDF(orientation="P", unit="mm", format="A4")
     pdf.set_auto_page_break(False)
     pdf.add_page()
-    pdf.add_font("IPAexGothic", "", str(font_path()))
+    pdf.add_font(FAMILY, "", str(font_path()))
     pdf.set_fill_color(*BLUE)
     pdf.rect(0, 0, 210, 29, style="F")
     pdf.set_text_color(255, 255, 255)

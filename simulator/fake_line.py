@@ -5,8 +5,8 @@ Served at LINE's real paths so `LINE_API_HOST` can point at whatever app mounts 
 like LINE where our code could get it wrong: bearer-token check, single-use reply tokens,
 `X-Line-Retry-Key` de-duplication (409 + `x-line-accepted-request-id`), an
 `x-line-request-id` on every answer, and a 400 with LINE-style details for any payload
-that fails the official OpenAPI spec (also recorded in `store.violations` and logged as an
-error, so a test or a developer cannot miss it). Faults (500, 429, slow answers) can be
+LINE's spec refuses (`bot.line_check`: LINE's spec files, or the SDK's models; also recorded
+in `store.violations` and logged as an error, so a test or a developer cannot miss it). Faults (500, 429, slow answers) can be
 injected to exercise the client's retries.
 """
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request
 
-from bot import openapi_check
+from bot import line_check
 
 log = logging.getLogger(__name__)
 
@@ -315,7 +315,7 @@ def _sent(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
 
 def create_fake_line_blueprint(store: FakeLineStore, *, channel_access_token: str | None = None) -> Blueprint:
     """The fake Messaging API, to mount at url_prefix "" (paths start with /v2/bot/...)."""
-    openapi_check.preload()
+    line_check.preload()
     bp = Blueprint("fake_line", __name__)
     _install_hooks(bp, store, channel_access_token)
     _messaging_routes(bp, store)
@@ -394,14 +394,14 @@ def _validate(store: FakeLineStore) -> Response | None:
     """400 with LINE-style details for a body the official spec refuses; record it loudly."""
     if request.path.startswith("/oauth2/"):
         return None
-    op = openapi_check.find_operation(request.method, request.path)
-    if op is None or op.body_pointer is None:
+    op = line_check.find_operation(request.method, request.path)
+    if op is None or not op.json_body:
         return None
     body = request.get_json(silent=True, cache=True)
     if body is None and request.get_data():
         errors = ["the request body is not valid JSON"]
     else:
-        errors = openapi_check.validate_request(request.method, request.path, body)
+        errors = line_check.validate_request(request.method, request.path, body)
     if request.path in ("/v2/bot/message/push", "/v2/bot/message/multicast"):
         errors += _id_errors(store, body)
     if not errors:

@@ -13,7 +13,7 @@ from typing import Any
 
 from flask import Flask
 
-from bot import openapi_check
+from bot import line_check
 from simulator import platform, webhook
 from simulator.chatlog import SimulatorStore
 from simulator.personas import Persona, list_personas, scan_choices
@@ -108,7 +108,7 @@ class Simulator:
             event = webhook.build_event(self.store, user_id, kind, **_event_fields(body))
         except webhook.EventError as exc:
             raise SimulatorError(str(exc)) from exc
-        problems = openapi_check.validate_webhook({"destination": webhook.BOT_USER_ID, "events": [event]})
+        problems = line_check.validate_webhook({"destination": webhook.BOT_USER_ID, "events": [event]})
         if problems:  # the simulator's own mistake: say so rather than feed the bot a wrong event
             log.error("simulator built an off-spec webhook event: %s", "; ".join(problems))
             raise SimulatorError("シミュレーターが不正なイベントを作りました: " + "; ".join(problems), 500)

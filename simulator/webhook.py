@@ -1,9 +1,9 @@
 """Webhook events as LINE sends them, signed, delivered to the app's own `POST /callback`.
 
-The bodies follow `../shared/line-openapi/webhook.yml` (checked by the tests with
-`openapi_check.validate_webhook`): `destination`, and events with `type`, `mode: "active"`, a
-millisecond `timestamp`, a user `source`, a ULID `webhookEventId`, `deliveryContext` and a
-single-use `replyToken` from the fake platform. The signature is LINE's: base64 of the
+The bodies follow LINE's webhook spec (each is checked with `bot.line_check.validate_webhook`):
+`destination`, and events with `type`, `mode: "active"`, a millisecond `timestamp`, a user
+`source`, a ULID `webhookEventId`, `deliveryContext` and a single-use `replyToken` from the fake
+platform. The signature is LINE's: base64 of the
 HMAC-SHA256 of the raw body with the channel secret, in `X-Line-Signature`.
 
 Delivery is in-process through Flask's test client: no socket, no port, the real route.

@@ -16,8 +16,10 @@ from sqlalchemy import text
 import models_registry
 import schema
 from app import Machi, build_core, create_app
+from bot import line_check
 from config import Config, load_config
 from ledger.db import Database, make_engine
+from tests import line_files
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 
@@ -99,3 +101,30 @@ def app(config: Config):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+# --------------------------------------------------------------------------- LINE's spec files
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the `line_spec` tests, with a plain reason, on a checkout without LINE's spec files."""
+    if line_files.spec_dir() is not None:
+        return
+    skip = pytest.mark.skip(reason=line_files.REASON)
+    for item in items:
+        if item.get_closest_marker("line_spec"):
+            item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int, config: pytest.Config) -> None:
+    """Say which LINE checks ran: spec-file tests skipped (and why), and what payloads were checked against."""
+    skipped = [r for r in terminalreporter.stats.get("skipped", [])
+               if isinstance(r.longrepr, tuple) and line_files.REASON in str(r.longrepr[2])]
+    if skipped:
+        terminalreporter.write_line(f"{len(skipped)} tests of LINE's spec files skipped: {line_files.REASON}",
+                                    yellow=True)
+    try:
+        source = line_check.source()
+    except Exception as exc:  # a summary line must not fail the run (e.g. LINE_CHECK=spec, no files)
+        source = f"nothing ({exc})"
+    terminalreporter.write_line(f"LINE payloads checked against {source}")

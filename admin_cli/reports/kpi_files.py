@@ -5,10 +5,11 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
-from admin_cli.reports import charts
 from admin_cli.reports.kpi import Kpi
+from ledger.errors import InvalidInput
 
 LABELS = {
     "period": "期間", "registered_users": "登録者数（期末）", "new_registrations": "新規登録", "payments": "支払件数",
@@ -57,7 +58,23 @@ def _cell(key: str, value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
+NO_CHARTS = ("グラフ（PNG）を作る部品（matplotlib）が入っていません。"
+             "`pip install 'machi-wallet[reports]'` で入れるか、--no-charts を付けてください。")
+
+
+def _charts() -> ModuleType:
+    """The chart module, whose matplotlib is an optional extra (`reports`): a server need not carry it."""
+    try:
+        from admin_cli.reports import charts
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] != "matplotlib":
+            raise
+        raise InvalidInput(NO_CHARTS) from exc
+    return charts
+
+
 def write(k: Kpi, out: Path, *, formats: set[str], with_charts: bool = True) -> dict[str, str]:
+    charts = _charts() if with_charts else None  # before anything is written
     out.mkdir(parents=True, exist_ok=True)
     files: dict[str, str] = {}
     tables = {"summary": [{"kpi": key, "label": LABELS.get(key, key), "value": v} for key, v in k.summary.items()],
@@ -70,7 +87,7 @@ def write(k: Kpi, out: Path, *, formats: set[str], with_charts: bool = True) -> 
             path.write_bytes(_csv(rows))
             files[f"csv_{name}"] = str(path)
     pngs: dict[str, Path] = {}
-    if with_charts:
+    if charts is not None:
         days = [r["date"] for r in k.daily]
         pngs["registered"] = charts.line(days, [r["registered_total"] for r in k.daily], "登録者数の推移", "人",
                                          out / "kpi_registered.png")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import sys
 import warnings
 from datetime import date, timedelta
 
@@ -115,6 +116,16 @@ def test_report_kpi_markdown_csv_and_japanese_charts(town, tmp_path):
     refused(town("report", "kpi", "--from", "2026-11-27", "--to", "2026-11-01", "--out", tmp_path / "x"), "前です")
     refused(town("report", "kpi", "--format", "xlsx", "--out", tmp_path / "x"), "指定できません")
     assert not (tmp_path / "x").exists()
+
+
+def test_report_kpi_without_the_reports_extra_says_how_to_get_charts(town, tmp_path, monkeypatch):
+    """A server install (`pip install .`) has no matplotlib: the charts say so, the rest still works."""
+    monkeypatch.delitem(sys.modules, "admin_cli.reports.charts", raising=False)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now fails as if not installed
+    refused(town("report", "kpi", *_period(), "--out", tmp_path / "x"), "--no-charts", "machi-wallet[reports]")
+    assert not (tmp_path / "x").exists()
+    assert town("report", "kpi", *_period(), "--out", tmp_path / "y", "--no-charts").exit_code == 0
+    assert (tmp_path / "y" / "kpi.md").is_file() and not list((tmp_path / "y").glob("*.png"))
 
 
 def _base_dates() -> tuple[date, date]:

@@ -22,7 +22,7 @@ from linebot.v3.messaging import Message as SdkMessage
 
 from admin_cli import demo_town
 from app import build_core, create_app
-from bot import openapi_check
+from bot import line_check
 from bot.dispatcher import Dispatcher
 from bot.runtime import Bot
 from bot.webhook import sign
@@ -103,7 +103,7 @@ def check_everything_sent(store: FakeLineStore) -> None:
     for req in store.requests:
         if req.json is None:
             continue
-        assert openapi_check.validate_request(req.method, req.path, req.json) == [], req.path
+        assert line_check.validate_request(req.method, req.path, req.json) == [], req.path
         if req.path in SENT_TYPES:
             for message in req.json["messages"]:
                 assert SdkMessage.from_dict(message) is not None

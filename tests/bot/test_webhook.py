@@ -6,7 +6,6 @@ import copy
 import json
 import logging
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -15,8 +14,7 @@ from app import create_app
 from bot.webhook import sign
 from ledger.models import Resident
 from tests.bot.conftest import HANAKO, KENTA, SECRET, actions, envelope, event_id, texts
-
-FIXTURE = Path(__file__).resolve().parents[3] / "shared" / "line-conformance" / "webhook.json"
+from tests.line_files import conformance_webhook, line_spec
 
 
 def post(client, body: bytes, signature: str | None):
@@ -44,12 +42,13 @@ def test_every_well_signed_body_gets_200(bot_app, body):
 
 def fixture_events() -> list[dict]:
     """The official SDK's fixture, with a fresh id for every event (it repeats one id)."""
-    events = json.loads(FIXTURE.read_text())["events"]
+    events = json.loads(conformance_webhook().read_text())["events"]
     for ev in events:
         ev["webhookEventId"] = event_id()
     return events
 
 
+@line_spec
 def test_the_line_conformance_fixture_is_taken_without_error(bot_app, line, caplog):
     client = bot_app.test_client()
     events = fixture_events()

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot import openapi_check
+from bot import line_check
 from ledger.models import Resident
 from rich_menus.deploy import deploy
 from tests.bot.conftest import KENTA, SENT_TYPES, check_everything_sent
@@ -65,5 +65,5 @@ def test_from_follow_to_points_exchange(bot, machi, phone, line):
     assert line.store.requests_to("/v2/bot/message/push") == []
     sent = [r for r in line.store.requests if r.path in SENT_TYPES]
     assert len(sent) >= 20
-    assert all(openapi_check.validate_request(r.method, r.path, r.json) == [] for r in sent)
+    assert all(line_check.validate_request(r.method, r.path, r.json) == [] for r in sent)
     check_everything_sent(line.store)

@@ -1,19 +1,26 @@
-"""The OpenAPI checker must pass what LINE takes and refuse what LINE refuses.
+"""Both LINE checkers must pass what LINE takes and refuse what LINE refuses, in the same words.
 
-Plain JSON Schema ignores `discriminator`, so most "bad" cases below would pass without the
-dispatch on `type`; each of them is a mistake a renderer could plausibly make.
+Every case runs against the SDK-model checker (`bot.sdk_check`, always there) and against LINE's
+spec files (`bot.openapi_check`, where they are found; skipped with the reason otherwise). Plain
+JSON Schema ignores `discriminator`, and the SDK's `from_dict` drops what it does not know, so
+most "bad" cases below would pass without the dispatch on `type`; each of them is a mistake a
+renderer could plausibly make.
 """
 from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from linebot.v3.messaging import Message
 
-from bot import openapi_check as oc
+from admin_cli import line_messages
+from bot import line_check, openapi_check, sdk_check
+from ledger.errors import InvalidInput
+from tests.line_files import conformance_webhook, line_spec
 
 U = "U" + "0" * 32
 RICH_MENU_ID = "richmenu-" + "0" * 32
@@ -75,6 +82,12 @@ RICH_MENU = {
 }
 
 
+@pytest.fixture(params=[pytest.param(openapi_check, marks=line_spec, id="spec"), pytest.param(sdk_check, id="sdk")])
+def oc(request: pytest.FixtureRequest) -> Any:
+    """Each checker in turn: LINE's spec files, the SDK's models."""
+    return request.param
+
+
 # --------------------------------------------------------------------------- good payloads
 
 
@@ -93,12 +106,12 @@ RICH_MENU = {
     [text(), text(quickReply=quick_reply(13)), BALANCE_FLEX, CONFIRM,
      {"type": "sticker", "packageId": "446", "stickerId": "1988"}],
 ], ids=["text", "quick-reply", "flex-bubble", "flex-carousel", "confirm", "five-mixed"])
-def test_good_messages_pass(messages: list[dict[str, Any]]) -> None:
+def test_good_messages_pass(oc: Any, messages: list[dict[str, Any]]) -> None:
     assert oc.validate_messages(messages) == []
     assert oc.validate_request("POST", "/v2/bot/message/push", {"to": U, "messages": messages}) == []
 
 
-def test_sdk_serialisation_of_a_flex_message_still_passes() -> None:
+def test_sdk_serialisation_of_a_flex_message_still_passes(oc: Any) -> None:
     """The client sends messages through the SDK models, which add defaults such as `animated`."""
     roundtrip = Message.from_dict(copy.deepcopy(BALANCE_FLEX)).to_dict()
     assert oc.validate_messages([roundtrip]) == []
@@ -129,7 +142,7 @@ def test_sdk_serialisation_of_a_flex_message_still_passes() -> None:
     ("GET", "/v2/bot/richmenu/list?x=1", None),
     ("DELETE", f"/v2/bot/user/{U}/richmenu", None),
 ], ids=lambda v: v if isinstance(v, str) and v.startswith("/") else None)
-def test_good_requests_pass(method: str, path: str, body: dict[str, Any] | None) -> None:
+def test_good_requests_pass(oc: Any, method: str, path: str, body: dict[str, Any] | None) -> None:
     assert oc.validate_request(method, path, body) == []
 
 
@@ -170,7 +183,7 @@ def _flex_with(component: dict[str, Any]) -> list[dict[str, Any]]:
      "messages[0].template: 'text' is a required property"),
     ([text("あ" * 5001)], "messages[0].text: must be at most 5000 characters (has 5001)"),
 ], ids=lambda v: v if isinstance(v, str) else None)
-def test_bad_messages_are_refused(messages: list[dict[str, Any]], expected: str) -> None:
+def test_bad_messages_are_refused(oc: Any, messages: list[dict[str, Any]], expected: str) -> None:
     errors = oc.validate_messages(messages)
     assert any(e.startswith(expected) or expected in e for e in errors), errors
     assert oc.validate_request("POST", "/v2/bot/message/push", {"to": U, "messages": messages}) != []
@@ -198,12 +211,12 @@ def test_bad_messages_are_refused(messages: list[dict[str, Any]], expected: str)
     ("POST", "/v2/bot/message/pushh", {"to": U, "messages": [text()]}, "unknown LINE endpoint"),
     ("GET", "/v2/bot/message/push", None, "unknown LINE endpoint"),
 ])
-def test_bad_requests_are_refused(method: str, path: str, body: dict[str, Any] | None, expected: str) -> None:
+def test_bad_requests_are_refused(oc: Any, method: str, path: str, body: dict[str, Any] | None, expected: str) -> None:
     errors = oc.validate_request(method, path, body)
     assert any(expected in e for e in errors), errors
 
 
-def test_errors_do_not_quote_the_payload() -> None:
+def test_errors_do_not_quote_the_payload(oc: Any) -> None:
     """Findings are logged: a resident's message must not end up in them."""
     secret = "山田花子 090-1234-5678 " * 300
     errors = oc.validate_messages([text(secret), {"type": "text", "text": 5}])
@@ -213,7 +226,9 @@ def test_errors_do_not_quote_the_payload() -> None:
 # --------------------------------------------------------------------------- paths and specs
 
 
+@line_spec
 def test_path_templates_match_and_the_most_literal_wins() -> None:
+    oc = openapi_check
     assert oc.find_operation("POST", f"/v2/bot/user/all/richmenu/{RICH_MENU_ID}").operation_id == "setDefaultRichMenu"
     assert oc.find_operation("POST", f"/v2/bot/user/{U}/richmenu/{RICH_MENU_ID}").operation_id == "linkRichMenuIdToUser"
     assert oc.find_operation("GET", "/v2/bot/richmenu/list").operation_id == "getRichMenuList"
@@ -223,7 +238,9 @@ def test_path_templates_match_and_the_most_literal_wins() -> None:
     assert oc.find_operation("PUT", "/v2/bot/message/push") is None
 
 
+@line_spec
 def test_spec_dir_honours_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    oc = openapi_check
     found = oc.spec_dir()
     assert (found / "messaging-api.yml").is_file()
     monkeypatch.setenv("LINE_OPENAPI_DIR", str(tmp_path))
@@ -234,9 +251,6 @@ def test_spec_dir_honours_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_p
 
 
 # --------------------------------------------------------------------------- webhooks
-
-
-CONFORMANCE = Path(oc.spec_dir()).parent / "line-conformance" / "webhook.json"
 
 
 def _webhook(*events: dict[str, Any]) -> dict[str, Any]:
@@ -251,7 +265,7 @@ MESSAGE_EVENT = {
 }
 
 
-def test_webhook_good_and_bad() -> None:
+def test_webhook_good_and_bad(oc: Any) -> None:
     assert oc.validate_webhook(_webhook(MESSAGE_EVENT)) == []
     no_text = copy.deepcopy(MESSAGE_EVENT)
     del no_text["message"]["text"]
@@ -260,10 +274,107 @@ def test_webhook_good_and_bad() -> None:
     assert any("events[0].source.type: unknown type" in e for e in oc.validate_webhook(_webhook(bad_source)))
 
 
-@pytest.mark.skipif(not CONFORMANCE.is_file(), reason="line-conformance fixture not present")
+@line_spec
 def test_sdk_webhook_fixture_validates_when_newer_types_are_allowed() -> None:
-    body = json.loads(CONFORMANCE.read_text(encoding="utf-8"))
+    oc = openapi_check
+    body = json.loads(conformance_webhook().read_text(encoding="utf-8"))
     body["destination"] = U  # the fixture's placeholder is not a bot user id
     assert oc.validate_webhook(body, allow_unknown_types=True) == []
     strict = oc.validate_webhook(body)
     assert len(strict) == 2 and all("unknown type" in e for e in strict)  # messageEdited, a made-up type
+
+
+@line_spec
+def test_the_sdk_checker_takes_the_fixture_when_newer_types_are_allowed() -> None:
+    body = json.loads(conformance_webhook().read_text(encoding="utf-8"))
+    body["destination"] = U
+    assert sdk_check.validate_webhook(body, allow_unknown_types=True) == []
+    strict = sdk_check.validate_webhook(body)
+    assert strict and all("type: unknown type" in e for e in strict)  # the made-up type, at least
+
+
+# --------------------------------------------------------------------------- the SDK-model checker
+
+
+def test_the_sdk_knows_the_endpoints_this_project_calls() -> None:
+    assert sdk_check.find_operation("POST", f"/v2/bot/user/all/richmenu/{RICH_MENU_ID}").operation_id == "setDefaultRichMenu"
+    assert sdk_check.find_operation("POST", f"/v2/bot/user/{U}/richmenu/{RICH_MENU_ID}").operation_id == "linkRichMenuIdToUser"
+    assert sdk_check.find_operation("GET", "/v2/bot/richmenu/list?x=1").operation_id == "getRichMenuList"
+    assert sdk_check.find_operation("GET", f"/v2/bot/richmenu/{RICH_MENU_ID}").operation_id == "getRichMenu"
+    assert sdk_check.find_operation("POST", "/v2/bot/message/push").json_body
+    assert not sdk_check.find_operation("POST", f"/v2/bot/richmenu/{RICH_MENU_ID}/content").json_body
+    assert sdk_check.find_operation("PUT", "/v2/bot/message/push") is None
+
+
+@pytest.mark.parametrize("message", [
+    {"type": "flex", "altText": "x", "contents": bubble({"type": "text"})},  # FlexText.text is optional in the SDK
+    {"type": "text", "text": "x", "quickReply": {"items": [{"type": "action", "action": {"type": "postback"}}]}},
+    {"type": "text", "text": "あ" * 5001},
+], ids=["flex-text-without-text", "postback-without-data", "text-too-long"])
+def test_the_sdk_models_alone_would_let_these_through(message: dict[str, Any]) -> None:
+    """Why the models are walked and LINE's extra rules added: `from_dict` takes these."""
+    Message.from_dict(copy.deepcopy(message))
+    assert sdk_check.validate_messages([message]) != []
+
+
+def test_the_sdk_checker_does_not_quote_an_unknown_type() -> None:
+    """The SDK's own error for an unknown `type` dumps the whole payload; ours names the field."""
+    secret = {"type": "txet", "text": "山田花子 090-1234-5678"}
+    with pytest.raises(ValueError, match="090-1234-5678"):
+        Message.from_dict(copy.deepcopy(secret))
+    errors = sdk_check.validate_messages([secret])
+    assert errors and errors[0].startswith("messages[0].type: unknown type") and "090" not in " ".join(errors)
+
+
+# --------------------------------------------------------------------------- which checker runs
+
+
+@pytest.fixture
+def no_spec_files(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """A lone clone: no `LINE_OPENAPI_DIR`, no `shared/` above the repository."""
+    monkeypatch.delenv("LINE_OPENAPI_DIR", raising=False)
+    monkeypatch.delenv("LINE_CHECK", raising=False)
+    monkeypatch.setattr(openapi_check, "_REPO_ROOT", tmp_path)
+    line_check.reset()
+    yield
+    line_check.reset()
+
+
+def test_a_lone_clone_checks_with_the_sdk_models(no_spec_files: None) -> None:
+    assert line_check.checker() is sdk_check
+    assert "line-bot-sdk" in line_check.source()
+    assert line_check.validate_messages([{"type": "txet", "text": "x"}]) != []
+    assert line_check.validate_request("POST", "/v2/bot/message/push", {"to": U, "messages": [text()]}) == []
+
+
+def test_staff_messages_are_checked_without_the_spec_files(no_spec_files: None) -> None:
+    """`machi` used to check nothing at all when the spec files were missing."""
+    with pytest.raises(InvalidInput, match="LINEが受け付けない形式です"):
+        line_messages.check([{"type": "txet", "text": "お知らせ"}])
+    with pytest.raises(InvalidInput, match="LINEが受け付けない形式です"):
+        line_messages.check(_flex_with({"type": "table", "rows": []}))
+    assert line_messages.check([text()]) == [text()]
+
+
+def test_a_wrong_line_openapi_dir_fails_loudly(no_spec_files: None, monkeypatch: pytest.MonkeyPatch,
+                                               tmp_path: Path) -> None:
+    monkeypatch.setenv("LINE_OPENAPI_DIR", str(tmp_path))
+    with pytest.raises(openapi_check.SpecNotFound, match="LINE_OPENAPI_DIR"):
+        line_check.checker()
+
+
+def test_line_check_sdk_forces_the_sdk_models(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LINE_CHECK", "sdk")
+    line_check.reset()
+    try:
+        assert line_check.checker() is sdk_check
+    finally:
+        monkeypatch.delenv("LINE_CHECK")
+        line_check.reset()
+
+
+@line_spec
+def test_the_spec_files_are_used_where_found() -> None:
+    line_check.reset()
+    assert line_check.checker() is openapi_check
+    assert "spec files" in line_check.source()

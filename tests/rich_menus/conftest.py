@@ -9,19 +9,18 @@ from typing import Any
 import pytest
 
 from rich_menus.definitions import LANGS, MENUS, Lang
+from tests import line_files
 
 LIFF_ID = "1234567890-AbCdEfGh"
 ALL_MENUS: list[tuple[str, Lang]] = [(name, lang) for name in MENUS for lang in LANGS]
 
 
 def spec_path() -> Path:
-    """`shared/line-openapi/messaging-api.yml`, found above the repository."""
-    here = Path(__file__).resolve()
-    for base in here.parents:
-        candidate = base / "shared" / "line-openapi" / "messaging-api.yml"
-        if candidate.is_file():
-            return candidate
-    pytest.skip("shared/line-openapi/messaging-api.yml not found above the repository")
+    """LINE's `messaging-api.yml` (tests using it are marked `line_spec`: skipped where absent)."""
+    found = line_files.spec_dir()
+    if found is None:
+        pytest.skip(line_files.REASON)
+    return found / "messaging-api.yml"
 
 
 class FakeClient:

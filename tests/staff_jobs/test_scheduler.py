@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from admin_cli import scheduler
 from admin_cli.models import ReminderLog
 from admin_cli.sender import line_sender
-from bot import openapi_check
+from bot import line_check
 from config import load_config
 from ledger import registry
 from ledger.clock import JST, jst_date
@@ -70,7 +70,7 @@ def test_reminders_30_and_7_days_before_once_per_resident(town, runtime, core, f
     coupon_card = cards[[("100円" in t) for t in said].index(True)]
     assert [a["label"] for a in flex_actions(coupon_card["contents"])] == ["支払う"]
     for card in cards:  # what LINE and its SDK accept
-        assert openapi_check.validate_request("POST", "/v2/bot/message/push", {"to": first, "messages": [card]}) == []
+        assert line_check.validate_request("POST", "/v2/bot/message/push", {"to": first, "messages": [card]}) == []
         assert SdkMessage.from_dict(card) is not None
     english = [m for d in fake_line.store.deliveries_to(town.line_ids[town.english]) for m in d.messages]
     assert len(english) == 1 and "30 days left" in "\n".join(flex_texts(english[0]["contents"]))
