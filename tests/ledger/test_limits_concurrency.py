@@ -293,3 +293,31 @@ def test_a_refund_tap_that_looked_just_before_its_twin_committed_answers_with_th
     assert late.entry_id == twin.entry_id and late.kind == "refund"
     assert entries(town, kind="refund") == 1
     assert town.balance(town.alice) == 1_000
+
+
+def test_applications_arriving_during_the_draw_are_either_drawn_or_refused(town):
+    """An application that slipped in beside the draw would stay undecided and the recorded draw
+    would no longer verify."""
+    from admin_cli import lottery  # the draw lives with the `machi sale draw` command
+
+    people = residents(town, 12)
+    with town.db.write() as s:
+        for r in range(4):
+            s.add(SaleOffer(code=f"LOT{r}", name="抽選券", price=1_000, components={"COMMON": 1_300},
+                            per_resident_limit=1, lottery=True, total_sets=3))
+    for r in range(4):
+        code = f"LOT{r}"
+        sales.apply(town.uow, resident_id=people[0], offer_code=code, sets=1)
+
+        def one(i: int, code: str = code) -> Any:
+            if i == 0:
+                return lottery.draw(town.db, code, now=town.uow.clock(), purchase_days=7, actor="test")
+            return sales.apply(town.uow, resident_id=people[i], offer_code=code, sets=1)
+
+        out = at_once(12, one)
+        assert set(out.refused) <= {"outside_window"}
+        with town.db.session() as s:
+            undecided = s.execute(select(func.count()).select_from(SaleApplication).join(SaleOffer)
+                                  .where(SaleOffer.code == code, SaleApplication.status == "applied")).scalar_one()
+        assert undecided == 0
+        assert lottery.verify(town.db, code)[0]
