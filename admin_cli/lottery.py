@@ -79,6 +79,8 @@ def draw(db: Database, code: str, *, now: datetime, purchase_days: int, actor: s
         raise InvalidInput("購入期間は1日以上にしてください。")
     with db.write() as s:
         offer = _offer(s, code)
+        # PostgreSQL: wait for applications being made (they hold the offer FOR SHARE), keep new ones out
+        s.execute(select(SaleOffer.id).where(SaleOffer.id == offer.id).with_for_update())
         if not offer.lottery:
             raise NotAllowed(f"「{offer.name}」は抽選販売ではありません（先着で販売中）。")
         done = s.execute(select(SaleDraw).where(SaleDraw.offer_id == offer.id)).scalar()

@@ -1,6 +1,10 @@
 """Plastic cards for residents without a smartphone: number with a check digit, PIN as a slow hash,
 locked for 30 minutes after 5 wrong PINs. PIN attempts are counted in their own transaction, so a
-wrong PIN is remembered even though the payment it came with is refused."""
+wrong PIN is remembered even though the payment it came with is refused.
+
+The card's row is locked before the PIN is checked (SQLite: the write transaction taken up front;
+PostgreSQL: SELECT … FOR UPDATE), so PINs sent at once are checked one after another: the fifth
+miss locks the card and every later try, the right PIN included, meets the lock unchecked."""
 from __future__ import annotations
 
 import secrets
@@ -82,7 +86,7 @@ def verify_pin(db: Database, number: str, pin: str, now: datetime | None = None)
     pin = check_pin_format(pin)
     now = now or utcnow()
     with db.write() as s:
-        card = s.execute(select(Card).where(Card.number == number)).scalar()
+        card = s.execute(select(Card).where(Card.number == number).with_for_update()).scalar()
         if card is None or card.status != "active":
             raise NotFound("このカードは使えません。役場の窓口にお問い合わせください。",
                            message_en="This card cannot be used. Please contact the town office.")

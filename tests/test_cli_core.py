@@ -9,6 +9,7 @@ from sqlalchemy import text
 from admin_cli.demo_town import CARD_ELDER_NUMBER, PERSONAS
 from admin_cli.main import cli
 from ledger.db import make_engine
+from tests.tamper import disable_journal_guards
 
 
 def run(url: str, *args: str):
@@ -41,6 +42,7 @@ def test_audit_verify_fails_loudly_on_a_tampered_ledger(tmp_path):
     run(url, "demo", "seed")
     engine = make_engine(url)
     with engine.begin() as conn:
+        disable_journal_guards(conn)
         conn.execute(text("UPDATE postings SET amount = amount + 100 WHERE id = (SELECT MIN(id) FROM postings)"))
     engine.dispose()
     res = run(url, "audit", "verify")

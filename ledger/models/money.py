@@ -3,7 +3,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ledger.db import Base
@@ -71,11 +82,13 @@ class Lot(Base):
     __table_args__ = (
         Index("ix_lots_account_open", "account_id", "remaining"),
         Index("ix_lots_expiry", "expires_at", "remaining"),
+        CheckConstraint("remaining >= 0", name="remaining_not_negative"),  # the database says no too
     )
 
 
 class Entry(Base):
-    """An immutable journal entry. Never updated or deleted; corrected by new entries."""
+    """An immutable journal entry. Never updated or deleted (database triggers refuse it, migration
+    0006); corrected by new entries."""
 
     __tablename__ = "entries"
     id: Mapped[pk]

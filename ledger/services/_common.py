@@ -74,6 +74,9 @@ def expiry_for(mt: MoneyType, now: datetime) -> datetime | None:
 
 
 def check_balance_limit(tx: Tx, account_id: int, adding: int) -> None:
+    """Refuse what would take the wallet over its maximum. The wallet's row is locked before its
+    balance is read, so credits arriving at once are checked one after another (PostgreSQL)."""
+    tx.lock_accounts([account_id])
     if wallet_total(tx, account_id) + adding > tx.policy.max_wallet_balance:
         raise OverBalanceLimit(
             f"お財布の残高上限（{tx.policy.max_wallet_balance:,}円）を超えるため受け取れません。",

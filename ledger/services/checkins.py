@@ -1,4 +1,9 @@
-"""地域ポイント: an event's check-in credits its points once per resident inside the window."""
+"""地域ポイント: an event's check-in credits its points once per resident inside the window.
+
+Once per resident: the entry's idempotency key (event, resident) is unique in the database. The
+capacity is counted only after the event's row is locked (PostgreSQL; SQLite's write transaction is
+taken up front), so residents checking in at once are admitted one after another, never over it.
+"""
 from __future__ import annotations
 
 from sqlalchemy import func, select
@@ -19,6 +24,8 @@ def check_in(uow: UnitOfWork, *, event_code: str, resident_id: int, actor: str =
         if ev is None:
             raise NotFound("このコードのイベントは見つかりません。コードをお確かめください。",
                            message_en="No event has this code. Please check it.")
+        if ev.capacity is not None:
+            lock_event(tx, ev.id)  # before the replay look too: a resident already in hears so, not "full"
         key = f"event:{ev.id}:{resident_id}"
         fp = request_fingerprint({"op": "checkin", "e": ev.id, "r": resident_id})
         if find_replay(tx, key, fp) is not None:
@@ -44,3 +51,9 @@ def check_in(uow: UnitOfWork, *, event_code: str, resident_id: int, actor: str =
         return res
 
     return uow.run(work)
+
+
+def lock_event(tx: Tx, event_id: int) -> None:
+    """Whoever counts the event's check-ins holds its row until the check-in commits (PostgreSQL)."""
+    if not tx.sqlite:
+        tx.conn.execute(select(Event.id).where(Event.id == event_id).with_for_update()).one()

@@ -125,6 +125,7 @@ def award_many(uow: UnitOfWork, *, program_code: str, resident_ids: list[int], a
         wanted = [r for r in ids if grant_key(prog.code, r) not in done and r in eligible]
         wallets = {r.id: r for r in tx.conn.execute(
             select(Resident.id, Resident.account_id, Resident.status).where(Resident.id.in_(wanted)))} if wanted else {}
+        tx.lock_accounts([w.account_id for w in wallets.values()])  # balances read below stay true until commit
         held: dict[int, int] = dict(tx.conn.execute(
             select(Lot.account_id, func.coalesce(func.sum(Lot.remaining), 0))
             .where(Lot.account_id.in_([w.account_id for w in wallets.values()]), Lot.remaining > 0,

@@ -146,6 +146,11 @@ def refund(uow: UnitOfWork, *, payment_entry_id: int, merchant_id: int, idempote
         if pay_e is None or pay_e.kind != "payment" or pay_e.merchant_id != merchant_id:
             raise NotFound("この支払いは見つかりません。", message_en="Payment not found.")
         if tx.conn.execute(select(Entry.id).where(Entry.reverses_entry_id == pay_e.id)).first():
+            # A double tap whose twin committed after our first look (PostgreSQL reads each statement
+            # afresh): the refund it made carries our key, so this tap answers with it too.
+            replay = find_replay(tx, idempotency_key, fp)
+            if replay is not None:
+                return payment_result(tx, replay, replayed=True)
             raise AlreadyDone("この支払いはすでに返金済みです。", message_en="This payment was already refunded.")
         if tx.now - pay_e.created_at > timedelta(days=tx.policy.refund_window_days):
             raise RefundNotAllowed(

@@ -132,7 +132,10 @@ def apply(uow: UnitOfWork, *, resident_id: int, offer_code: str, sets: int) -> A
         raise InvalidInput("申し込むセット数は1以上の整数で指定してください。", message_en="Sets must be 1 or more.")
 
     def work(tx: Tx) -> Application:
-        offer = tx.session.execute(select(SaleOffer).where(SaleOffer.code == offer_code)).scalar()
+        # FOR SHARE (PostgreSQL): applications go in side by side, but not beside the draw, which takes
+        # the offer FOR UPDATE; one either comes before it and is drawn, or after it and is refused.
+        offer = tx.session.execute(select(SaleOffer).where(SaleOffer.code == offer_code)
+                                   .with_for_update(read=True)).scalar()
         if offer is None:
             raise NotFound(f"商品券「{offer_code}」はありません。", message_en=f"No offer {offer_code!r}.")
         if not offer.lottery:
