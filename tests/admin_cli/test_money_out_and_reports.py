@@ -84,6 +84,8 @@ def test_payout_run_files_rerun_mark_paid(town, town_url, tmp_path):
 def test_expire_run_dry_run_then_for_real(town, town_url):
     _sql(town_url, "UPDATE lots SET expires_at = '2020-01-01 00:00:00' WHERE money_type_id = "
                    "(SELECT id FROM money_types WHERE code = 'VOL') AND remaining > 0")
+    _sql(town_url, "DELETE FROM entry_seals")  # that edit is a rewrite the seals report: seal it afresh
+    assert town("audit", "seal").exit_code == 0
     vol = query(town_url, "SELECT SUM(remaining) FROM lots WHERE expires_at < '2021-01-01'")[0][0]
     assert vol > 0
     before = row_counts(town_url)
@@ -115,6 +117,16 @@ def test_report_kpi_markdown_csv_and_japanese_charts(town, tmp_path):
     refused(town("report", "kpi", "--from", "2026-11-27", "--to", "2026-11-01", "--out", tmp_path / "x"), "前です")
     refused(town("report", "kpi", "--format", "xlsx", "--out", tmp_path / "x"), "指定できません")
     assert not (tmp_path / "x").exists()
+
+
+def test_report_kpi_carries_each_days_seal_anchor(town, tmp_path):
+    sealed = as_json(town("audit", "seal", json_output=True))
+    assert sealed["anchor"]
+    today = str(today_jst())
+    town("report", "kpi", "--from", today, "--to", today, "--out", tmp_path, "--no-charts")
+    md = (tmp_path / "kpi.md").read_text(encoding="utf-8")
+    assert "## 台帳の封印（各日の最後のアンカー）" in md and sealed["anchor"] in md
+    assert as_json(town("audit", "anchors", json_output=True))[-1]["entries"]["hash"] in md
 
 
 def _base_dates() -> tuple[date, date]:
