@@ -14,6 +14,9 @@ import models_registry  # noqa: F401 - every table registered before anything to
 import schema
 import simulator
 from config import Config, ConfigError, load_config
+from ledger import keys
+from ledger.anchors import AnchorLog
+from ledger.chain import Sealer
 from ledger.db import Database
 from ledger.events import MessageBus
 from ledger.outbox import Outbox
@@ -35,6 +38,7 @@ class Machi:
     db: Database
     bus: MessageBus
     uow: UnitOfWork
+    sealer: Sealer
     outbox: Outbox | None = None
     extras: dict[str, Any] = field(default_factory=dict)
     closers: list[Callable[[float], None]] = field(default_factory=list)
@@ -60,7 +64,9 @@ def build_core(config: Config, *, check_migrated: bool = True, outbox: bool = Fa
             " (The database is not migrated: run `machi db upgrade`.)")
     bus = MessageBus()
     box = Outbox(db) if outbox else None
-    return Machi(config=config, db=db, bus=bus, uow=UnitOfWork(db, bus, Policy(), outbox=box), outbox=box)
+    sealer = Sealer(keys.seal_key(config.secret_key), AnchorLog(config.anchor_path))
+    return Machi(config=config, db=db, bus=bus, uow=UnitOfWork(db, bus, Policy(), outbox=box), sealer=sealer,
+                 outbox=box)
 
 
 def create_app(config: Config | None = None, *, check_migrated: bool = True) -> Flask:

@@ -34,7 +34,17 @@ class Config:
     liff_id: str = DEV_LIFF_ID
     secret_key: str = DEV_SECRET_KEY
     public_url: str = "http://127.0.0.1:8000"
+    seal_anchor_file: str = ""  # the hash chains' anchors, outside the database's reach; "" = default below
     timezone: str = "Asia/Tokyo"
+
+    @property
+    def anchor_path(self) -> Path:
+        """Where sealing runs append their anchors: beside a SQLite file, else `instance/seal-anchors.jsonl`."""
+        if self.seal_anchor_file:
+            return Path(self.seal_anchor_file)
+        if self.database_url.startswith("sqlite:///") and not self.database_url.endswith(":memory:"):
+            return Path(self.database_url.removeprefix("sqlite:///") + ".seal-anchors.jsonl")
+        return ROOT / "instance" / "seal-anchors.jsonl"
 
     @property
     def is_dev(self) -> bool:
@@ -70,6 +80,8 @@ def load_config(**overrides: str) -> Config:
         "secret_key": env.get("MACHI_SECRET_KEY", DEV_SECRET_KEY),
         "public_url": env.get("MACHI_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/"),
     }
+    if env.get("MACHI_SEAL_ANCHOR_FILE"):
+        values["seal_anchor_file"] = env["MACHI_SEAL_ANCHOR_FILE"]
     if env.get("DATABASE_URL"):
         values["database_url"] = env["DATABASE_URL"]
     if api_host:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import Machi
-from ledger import chain, registry
+from ledger import registry
 from ledger.cards import issue_card, luhn_digit
 from ledger.clock import jst_midnight_utc, today_jst, utcnow
 from ledger.errors import AlreadyDone
@@ -158,7 +158,7 @@ def seed(core: Machi, now: datetime | None = None) -> dict[str, object]:
         resident_ids = [r.id for r in residents]
         elder_id, card_number = elder.id, card.number
     _history(core, resident_ids, elder_id, now)
-    chain.seal(core.db)
+    core.sealer.seal(core.db)
     return {"card_number": card_number, "card_pin": CARD_ELDER_PIN, "residents": len(resident_ids) + 1}
 
 

@@ -16,7 +16,8 @@ from admin_cli.reports import export as export_mod
 from admin_cli.reports import kpi as kpi_mod
 from admin_cli.reports import kpi_files, unused_balance
 from flows.surveys import SurveyResponse
-from ledger.clock import today_jst
+from ledger import anchors
+from ledger.clock import jst_date, today_jst
 from ledger.errors import InvalidInput, NotFound
 
 
@@ -50,9 +51,12 @@ def kpi(ctx: CliContext, start: date | None, end: date | None, out_dir: Path, fo
     ポイントの付与と交換、満足度、域内循環率を Markdown・CSV と日本語のグラフ（PNG）で出力します。"""
     start, end = _period(start, end)
     t0 = time.perf_counter()
-    with ctx.core().db.session() as s:
+    core = ctx.core()
+    with core.db.session() as s:
         k = kpi_mod.compute(s.connection(), start, end)
-    files = kpi_files.write(k, out_dir, formats=set(formats), with_charts=not no_charts)
+    days = anchors.daily(core.sealer.anchors.read()[0]) if core.sealer.anchors else []
+    files = kpi_files.write(k, out_dir, formats=set(formats), with_charts=not no_charts,
+                            anchors=[a.to_line() for a in days if start <= jst_date(a.at) <= end])
     elapsed = round(time.perf_counter() - t0, 2)
     sm = k.summary
     emit(ctx, {"summary": sm, "files": files, "seconds": elapsed},

@@ -3,7 +3,9 @@
 - expiry (失効) shortly after midnight;
 - expiry reminders (30 and 7 days before) in the morning, one message per resident per due date;
 - payouts (精算) on the days `machi payout schedule` stored, closing from the last batch to yesterday;
-- scheduled announcements (`machi announce create --at`), and any a crash left half-sent.
+- scheduled announcements (`machi announce create --at`), and any a crash left half-sent;
+- sealing of the journal and the audit log every few minutes, each run anchored (`ledger/chain.py`);
+- at night, purges of idle conversation state and of handled webhook events (`settings.RETENTION`).
 
 APScheduler 3 keeps the jobs in the project's own database (SQLAlchemyJobStore, table
 `apscheduler_jobs`, created by migration 0003), so a run missed while the scheduler was down is
@@ -35,6 +37,8 @@ from sqlalchemy.engine import make_url
 
 from admin_cli import announce, payout_files, reminders, settings
 from admin_cli.sender import Sender
+from bot.inbox import Inbox
+from flows.state import DbStateStore
 from ledger.clock import JST, jst_date, jst_midnight_utc, utcnow
 from ledger.db import Base
 from ledger.errors import LedgerError
@@ -61,6 +65,8 @@ EXPIRY_AT = {"hour": 0, "minute": 5}       # just after midnight, Tokyo
 REMIND_AT = {"hour": 9, "minute": 0}       # a civil hour for a message to an elderly resident
 PAYOUT_AT = {"hour": 6, "minute": 0}       # before the town office opens
 ANNOUNCE_EVERY = timedelta(minutes=1)
+SEAL_EVERY = timedelta(minutes=10)          # well inside chain.SEAL_GRACE, after which verify calls it missing
+PURGE_AT = {"hour": 3, "minute": 30}        # the quiet hour
 
 
 # --------------------------------------------------------------------------- one runner
@@ -262,6 +268,25 @@ def job_announcements(now: datetime | None = None) -> dict[str, Any]:
     return {"sent": sent, "failed": failed}
 
 
+def job_seal(now: datetime | None = None) -> dict[str, Any]:
+    """Seal what committed since the last run; the run's anchor goes to the anchor file and this log."""
+    core = _rt().core
+    run = core.sealer.seal(core.db)
+    return {"entries": run.sealed["entries"], "audit": run.sealed["audit"], "anchor": run.anchor}
+
+
+def job_purge(now: datetime | None = None) -> dict[str, Any]:
+    """Forget conversations idle past their retention (personal answers) and handled webhook events."""
+    core = _rt().core
+    now = now or core.uow.clock()
+    keep = {**settings.DEFAULT_RETENTION, **(settings.get(core.db, settings.RETENTION) or {})}
+    states = DbStateStore(core.db).purge(now - timedelta(days=int(keep["conversation_days"])))
+    events = Inbox(core.db).purge(now - timedelta(days=int(keep["inbox_days"])))
+    _audit(core, "scheduler.purge", f"conversations {states} inbox {events}")
+    log.info("purge: %d conversations, %d webhook events", states, events)
+    return {"conversations": states, "inbox": events}
+
+
 def run_due(now: datetime | None = None) -> dict[str, Any]:
     """`--once`: everything owed at `now`, in the order the day runs them; each job is idempotent."""
     core = _rt().core
@@ -272,6 +297,8 @@ def run_due(now: datetime | None = None) -> dict[str, Any]:
     if now >= jst_midnight_utc(jst_date(now)) + timedelta(hours=PAYOUT_AT["hour"]):
         out["payout"] = job_payout(now)
     out["announce"] = job_announcements(now)
+    out["purge"] = job_purge(now)
+    out["seal"] = job_seal(now)  # last: it seals what the jobs above wrote
     return out
 
 
@@ -288,6 +315,8 @@ def desired_jobs(db: Any) -> dict[str, tuple[Callable[..., Any], Any]]:
         "expire": (job_expire, CronTrigger(**EXPIRY_AT, timezone=JST)),
         "remind": (job_remind, CronTrigger(**REMIND_AT, timezone=JST)),
         "announce": (job_announcements, IntervalTrigger(seconds=int(ANNOUNCE_EVERY.total_seconds()), timezone=JST)),
+        "seal": (job_seal, IntervalTrigger(seconds=int(SEAL_EVERY.total_seconds()), timezone=JST)),
+        "purge": (job_purge, CronTrigger(**PURGE_AT, timezone=JST)),
     }
     days = payout_days(db)
     if days:

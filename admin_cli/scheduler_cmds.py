@@ -16,7 +16,8 @@ from admin_cli.context import CliContext, pass_ctx
 from admin_cli.main import cli
 
 WAIT_POLL_SECONDS = 5.0
-JOB_NAMES = {"expire": "失効", "remind": "期限前のお知らせ", "payout": "精算", "announce": "予約お知らせの確認"}
+JOB_NAMES = {"expire": "失効", "remind": "期限前のお知らせ", "payout": "精算", "announce": "予約お知らせの確認",
+             "seal": "台帳・操作記録の封印", "purge": "古い会話・受信記録の削除"}
 
 
 def _runtime(ctx: CliContext, payout_dir: Path) -> scheduler.Runtime:
@@ -32,7 +33,8 @@ def _runtime(ctx: CliContext, payout_dir: Path) -> scheduler.Runtime:
 @pass_ctx
 def scheduler_cmd(ctx: CliContext, once: bool, wait_for_lock: bool, payout_dir: Path) -> None:
     """定時処理を動かします（日本時間）: 0時5分 失効、9時 期限前のお知らせ（30日前・7日前）、
-    精算日の6時 精算、毎分 予約お知らせ。止まっていた間の分は起動時に一度だけ実行します。
+    精算日の6時 精算、毎分 予約お知らせ、10分ごと 台帳と操作記録の封印（アンカーも記録）、
+    3時30分 古い会話・受信記録の削除。止まっていた間の分は起動時に一度だけ実行します。
 
     同じデータベースに対して動かせるのは1つだけです（2つ目は知らせて終了、--wait なら待機）。
     """
@@ -69,6 +71,8 @@ def _once(ctx: CliContext) -> None:
     a = out["announce"]
     lines.append(f"予約お知らせ: 送信 {len(a['sent'])} 件" + (f"、失敗 {len(a['failed'])} 件（次回もう一度送ります）"
                                                          if a["failed"] else ""))
+    lines.append(f"削除: 会話 {out['purge']['conversations']:,} 件、受信記録 {out['purge']['inbox']:,} 件")
+    lines.append(f"封印: 仕訳 {out['seal']['entries']:,} 件、操作記録 {out['seal']['audit']:,} 件")
     emit(ctx, out, lines)
 
 

@@ -11,6 +11,8 @@ from ledger.db import Database
 REMITTER = "payout.remitter"
 PAYOUT_SCHEDULE = "payout.schedule"
 DEFAULT_SCHEDULE = {"days": [1, 16], "transfer_after_days": 5}
+RETENTION = "retention"  # days kept before the scheduler's purge: idle conversations, handled webhook events
+DEFAULT_RETENTION = {"conversation_days": 30, "inbox_days": 7}
 
 
 def get(db: Database, key: str, default: Any = None) -> Any:

@@ -96,8 +96,11 @@ class Inbox:
             return conn.execute(select(WebhookEvent.status).where(WebhookEvent.id == event_id)).scalar()
 
     def purge(self, before: datetime) -> int:
-        """Forget finished events received before `before` (LINE redelivers within hours, not weeks)."""
+        """Forget finished events received before `before` (LINE redelivers within hours, not weeks).
+
+        Once-only keys stay: they remember lasting facts (a grant offer told, a menu linked)."""
         with self.db.write_conn() as conn:
             result = conn.execute(delete(WebhookEvent).where(WebhookEvent.received_at < before,
-                                                             WebhookEvent.status != "pending"))
+                                                             WebhookEvent.status != "pending",
+                                                             WebhookEvent.kind != "once"))
         return int(result.rowcount or 0)

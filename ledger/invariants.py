@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import Connection, func, select
 
-from ledger.chain import verify as verify_chain
+from ledger.chain import Sealer
 from ledger.models import Account, Entry, Lot, Posting
 
 
@@ -28,10 +29,13 @@ NAMES = {
     "3": "3. ハッシュチェーンが最初から最後まで検証できる",
     "4": "4. 却下された操作は何も変えない（仕訳のない記録・宙に浮いたロットがない）",
     "5": "5. 受付番号（冪等キー）1つに記録は1つ",
+    "audit": "職員の操作記録（監査ログ）のハッシュチェーンが検証できる",
 }
 
 
-def check_all(conn: Connection, *, chain: bool = True, limit: int = 20) -> Report:
+def check_all(conn: Connection, *, sealer: Sealer | None = None, chain: bool = True, now: datetime | None = None,
+              limit: int = 20) -> Report:
+    """Invariants 1-5; the hash chains (3 and the audit log) only with the `sealer` holding their key."""
     rep = Report()
     for key in NAMES:
         rep.problems.setdefault(key, [])
@@ -64,11 +68,12 @@ def check_all(conn: Connection, *, chain: bool = True, limit: int = 20) -> Repor
         if len(rep.problems["2"]) >= limit:
             break
     # 3. hash chain
-    if chain:
-        cr = verify_chain(conn)
-        rep.facts["sealed"], rep.facts["unsealed"] = cr.sealed, cr.unsealed
-        if cr.broken_at is not None:
-            rep.add("3", f"仕訳 {cr.broken_at}: {cr.reason}")
+    if chain and sealer is not None:
+        cr = sealer.verify(conn, now=now)
+        rep.facts["sealed"], rep.facts["unsealed"] = cr.sealed["entries"], cr.unsealed["entries"]
+        rep.facts["audit_sealed"], rep.facts["anchors"] = cr.sealed["audit"], cr.anchors
+        rep.problems["3"] += cr.problems["entries"]
+        rep.problems["audit"] += cr.problems["audit"]
     # 4. nothing half-done: every entry has postings, every lot was credited by its entry
     for r in conn.execute(select(Entry.id).outerjoin(Posting, Posting.entry_id == Entry.id)
                           .where(Posting.id.is_(None)).limit(limit)):
@@ -92,8 +97,15 @@ def format_report(rep: Report) -> str:
     lines = []
     for key, name in NAMES.items():
         probs = rep.problems.get(key, [])
+        if key in ("3", "audit") and "sealed" not in rep.facts:
+            lines.append(f"--  {name}（鍵なしのため検証していません）")
+            continue
         lines.append(f"{'OK ' if not probs else 'NG '} {name}")
         lines += [f"     - {p}" for p in probs]
     lines.append(f"記録 {rep.facts.get('entries', 0):,} 件"
-                 + (f"、封印済み {rep.facts.get('sealed', 0):,} 件" if "sealed" in rep.facts else ""))
+                 + (f"、封印済み {rep.facts['sealed']:,} 件（未封印 {rep.facts['unsealed']:,} 件）、"
+                    f"封印済みの操作記録 {rep.facts['audit_sealed']:,} 件、"
+                    + (f"照合したアンカー {rep.facts['anchors']:,} 件" if rep.facts["anchors"]
+                       else "アンカーがないため外部の記録とは照合していません")
+                    if "sealed" in rep.facts else ""))
     return "\n".join(lines)

@@ -58,6 +58,12 @@ def _truncate_all(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _seal_anchors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test its own anchor file: anchors of an earlier test's (truncated) ledger would not match."""
+    monkeypatch.setenv("MACHI_SEAL_ANCHOR_FILE", str(tmp_path / "seal-anchors.jsonl"))
+
+
 @pytest.fixture
 def db_url(template_db: str, tmp_path: Path) -> str:
     if PG_URL:

@@ -73,7 +73,9 @@ def _charts() -> ModuleType:
     return charts
 
 
-def write(k: Kpi, out: Path, *, formats: set[str], with_charts: bool = True) -> dict[str, str]:
+def write(k: Kpi, out: Path, *, formats: set[str], with_charts: bool = True,
+          anchors: list[str] | None = None) -> dict[str, str]:
+    """`anchors`: each day's last seal anchor, copied into the report so a printed copy pins the ledger."""
     charts = _charts() if with_charts else None  # before anything is written
     out.mkdir(parents=True, exist_ok=True)
     files: dict[str, str] = {}
@@ -130,6 +132,10 @@ def write(k: Kpi, out: Path, *, formats: set[str], with_charts: bool = True) -> 
         md += _md_table(k.satisfaction, [("survey", "アンケート"), ("responses", "回答数"), ("mean", "平均（5段階）")])
         md += ["域内循環率: 期間中にお店が受け取ったお支払い（返金後）のうち、お店が町内の別のお店への支払い（店→店の送金）に"
                "使った額の割合です。", ""]
+        if anchors:
+            md += ["## 台帳の封印（各日の最後のアンカー）", "",
+                   "`machi audit verify` がこの行と台帳を照合します。控えとして保管してください。", "", "```"]
+            md += anchors + ["```", ""]
         path = out / "kpi.md"
         path.write_text("\n".join(md), encoding="utf-8")
         files["md"] = str(path)

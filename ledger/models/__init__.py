@@ -1,5 +1,5 @@
 """The ledger's tables. Import from here: `from ledger.models import Lot, Entry`."""
-from ledger.models.audit import AuditLog
+from ledger.models.audit import AuditLog, AuditSeal
 from ledger.models.money import Account, Entry, EntrySeal, ExchangeRule, Lot, MoneyType, Nonce, Posting
 from ledger.models.outbox import OutboxEvent
 from ledger.models.people import Card, Merchant, MerchantStaff, Resident, ResidentProxy
@@ -15,7 +15,7 @@ from ledger.models.programs import (
 )
 
 __all__ = [
-    "Account", "AuditLog", "Card", "Entry", "EntrySeal", "Event", "ExchangeRule", "GrantProgram",
+    "Account", "AuditLog", "AuditSeal", "Card", "Entry", "EntrySeal", "Event", "ExchangeRule", "GrantProgram",
     "Lot", "Merchant", "MerchantStaff", "MoneyType", "Nonce", "OutboxEvent", "Payout", "PayoutBatch", "Posting", "Resident",
     "ResidentProxy", "SaleApplication", "SaleDraw", "SaleOffer", "Segment",
 ]

@@ -17,7 +17,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from ledger import chain, errors, invariants, registry
+from ledger import chain, errors, invariants, keys, registry
 from ledger.db import Database
 from ledger.events import MessageBus
 from ledger.policy import Policy
@@ -155,9 +155,10 @@ def machine_factory(db_url, tmp_path):
                         got = {b.money_type: b.amount for b in balances(s.connection(), acc)}
                         want = {k: v for k, v in self.model[i].items() if v}
                         assert got == want
-                chain.seal(self.db)
+                sealer = chain.Sealer(keys.seal_key("stateful"))
+                sealer.seal(self.db)
                 with self.db.session() as s:
-                    rep = invariants.check_all(s.connection())
+                    rep = invariants.check_all(s.connection(), sealer=sealer)
                 assert rep.ok, invariants.format_report(rep)
 
             def teardown(self):

@@ -14,7 +14,7 @@ import pytest
 import responses
 from sqlalchemy import select
 
-from ledger import chain, events, registry
+from ledger import events, registry
 from ledger.cards import issue_card, luhn_digit
 from ledger.invariants import check_all
 from ledger.models import Event, MoneyType
@@ -97,9 +97,9 @@ class Town:
                       idempotency_key=f"give-{resident}-{code}-{amount}-{len(self.published)}-{time.time_ns()}")
 
     def check_invariants(self) -> None:
-        chain.seal(self.machi.db)
+        self.machi.sealer.seal(self.machi.db)
         with self.machi.db.engine.connect() as conn:
-            report = check_all(conn)
+            report = check_all(conn, sealer=self.machi.sealer)
         assert report.ok, report.problems
 
 

@@ -102,7 +102,8 @@ def fake_line() -> Iterator[FakeLine]:
 @pytest.fixture
 def line_env(monkeypatch: pytest.MonkeyPatch, fake_line: FakeLine, db_url: str) -> dict[str, str]:
     env = {"LINE_API_HOST": fake_line.url, "LINE_CHANNEL_ACCESS_TOKEN": TOKEN, "MACHI_ENV": "test",
-           "DATABASE_URL": db_url, "MACHI_STAFF": "staff:test"}
+           "DATABASE_URL": db_url, "MACHI_STAFF": "staff:test",
+           "MACHI_SEAL_ANCHOR_FILE": os.environ["MACHI_SEAL_ANCHOR_FILE"]}
     for k, v in env.items():
         monkeypatch.setenv(k, v)
     return env

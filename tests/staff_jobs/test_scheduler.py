@@ -14,14 +14,17 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from linebot.v3.messaging import Message as SdkMessage
 from sqlalchemy import func, select
 
-from admin_cli import scheduler
+from admin_cli import scheduler, settings
 from admin_cli.models import ReminderLog
 from admin_cli.sender import line_sender
 from bot import line_check
+from bot.inbox import Inbox
+from bot.models import WebhookEvent
 from config import load_config
-from ledger import registry
+from flows.state import DbStateStore, UserState
+from ledger import invariants, registry
 from ledger.clock import JST, jst_date
-from ledger.models import Lot, Payout, PayoutBatch
+from ledger.models import AuditLog, Lot, Payout, PayoutBatch
 from ledger.services import issuing, payments
 
 from .conftest import ROOT, flex_actions, flex_texts, later, machi
@@ -108,15 +111,47 @@ def test_payout_job_closes_the_owed_period_once(town, runtime, core, tmp_path):
     assert town.count(Payout) == 1
 
 
+def test_the_seal_job_seals_the_journal_and_the_audit_log_and_anchors_the_run(town, runtime, core):
+    issuing.issue(core.uow, resident_id=town.residents[0], money_type="PT", amount=300, idempotency_key="pt")
+    with core.db.write() as s:
+        s.add(AuditLog(actor="staff:test", action="grant.run", params={}, result="ok"))
+    out = scheduler.job_seal()
+    assert out["entries"] >= 1 and out["audit"] >= 1 and out["anchor"]
+    assert core.sealer.anchors.last().heads["entries"].seq == out["entries"]
+    assert scheduler.job_seal() == {"entries": 0, "audit": 0, "anchor": None}
+    with core.db.session() as s:
+        assert invariants.check_all(s.connection(), sealer=core.sealer, now=later(days=1)).ok
+
+
+def test_the_purge_job_forgets_idle_conversations_and_old_webhook_events_only(town, runtime, core):
+    store, inbox = DbStateStore(core.db), Inbox(core.db)
+    store.save(UserState("U-idle", updated_at=later(days=-31)))
+    store.save(UserState("U-recent", updated_at=later(days=-29)))
+    with core.db.write() as s:
+        s.add_all([WebhookEvent(id="old", kind="message", status="processing", received_at=later(days=-8)),
+                   WebhookEvent(id="new", kind="message", status="processing", received_at=later(days=-6)),
+                   WebhookEvent(id="waiting", kind="message", status="pending", received_at=later(days=-8)),
+                   WebhookEvent(id="grant-offer:X:U1", kind="once", status="done", received_at=later(days=-90))])
+    assert scheduler.job_purge() == {"conversations": 1, "inbox": 1}
+    assert store.load("U-idle").updated_at is None and store.load("U-recent").updated_at is not None
+    assert inbox.status("old") is None and inbox.status("new") and inbox.status("waiting")
+    assert inbox.seen("grant-offer:X:U1")  # a grant offer told stays told
+    settings.put(core.db, settings.RETENTION, {"conversation_days": 10}, "staff:test")
+    assert scheduler.job_purge() == {"conversations": 1, "inbox": 0}
+    assert scheduler.job_purge() == {"conversations": 0, "inbox": 0}
+
+
 def test_jobs_are_stored_in_the_database_in_tokyo_time(town, core, runtime):
     machi("payout", "schedule", "--days", "1,16")
     sched = scheduler.build(core, BackgroundScheduler)
     sched.start(paused=True)
     sched.shutdown(wait=False)
     runs = scheduler.next_runs(core)
-    assert set(runs) == {"expire", "remind", "payout", "announce"}
+    assert set(runs) == {"expire", "remind", "payout", "announce", "seal", "purge"}
     assert (runs["expire"].hour, runs["expire"].minute) == (0, 5)
     assert (runs["remind"].hour, runs["remind"].minute) == (9, 0)
+    assert (runs["purge"].hour, runs["purge"].minute) == (3, 30)
+    assert runs["seal"] - datetime.now(UTC) <= scheduler.SEAL_EVERY
     assert runs["payout"].day in (1, 16) and runs["payout"].hour == 6
     assert all(r.utcoffset() == timedelta(hours=9) for r in runs.values())
     # a restart keeps one row per job; a new payout schedule replaces the payout job
@@ -125,7 +160,7 @@ def test_jobs_are_stored_in_the_database_in_tokyo_time(town, core, runtime):
     sched.start(paused=True)
     sched.shutdown(wait=False)
     runs = scheduler.next_runs(core)
-    assert len(runs) == 4 and runs["payout"].day == 10
+    assert len(runs) == 6 and runs["payout"].day == 10
 
 
 def test_a_run_missed_while_down_is_caught_up_once(town, core, runtime):
