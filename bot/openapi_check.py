@@ -65,14 +65,22 @@ class Operation:
 
 
 def spec_dir() -> Path:
-    """`LINE_OPENAPI_DIR`, else the first `shared/line-openapi` walking up from the repo root."""
-    env = os.environ.get("LINE_OPENAPI_DIR")
+    """`LINE_OPENAPI_DIR`, else the first `shared/line-openapi` walking up from the repo root.
+
+    Once found, the folder is kept for the process (per setting): a server that chose these files
+    keeps checking with them even if the folder goes away.
+    """
+    return _find_spec_dir(os.environ.get("LINE_OPENAPI_DIR", ""), _REPO_ROOT)
+
+
+@functools.lru_cache(maxsize=8)
+def _find_spec_dir(env: str, root: Path) -> Path:
     if env:
         path = Path(env)
         if not (path / SPEC_FILES["messaging-api"]).is_file():
             raise SpecNotFound(f"LINE_OPENAPI_DIR={env} holds no {SPEC_FILES['messaging-api']}")
         return path
-    for base in (_REPO_ROOT, *_REPO_ROOT.parents):
+    for base in (root, *root.parents):
         candidate = base / "shared" / "line-openapi"
         if (candidate / SPEC_FILES["messaging-api"]).is_file():
             return candidate
@@ -136,7 +144,7 @@ def _registry(directory: str) -> Registry:
 
 def clear_cache() -> None:
     """Forget loaded specs (tests that switch `LINE_OPENAPI_DIR`)."""
-    for cached in (_load_spec, _registry, _validator, _operations):
+    for cached in (_find_spec_dir, _load_spec, _registry, _validator, _operations):
         cached.cache_clear()
 
 

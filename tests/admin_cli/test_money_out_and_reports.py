@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from PIL import Image
 from sqlalchemy import text
 
+import admin_cli.reports as reports_pkg
 from admin_cli.demo_town import PERSONAS
 from ledger.clock import today_jst
 from ledger.db import make_engine
@@ -123,6 +124,7 @@ def test_report_kpi_markdown_csv_and_japanese_charts(town, tmp_path):
 def test_report_kpi_without_the_reports_extra_says_how_to_get_charts(town, tmp_path, monkeypatch):
     """A server install (`pip install .`) has no matplotlib: the charts say so, the rest still works."""
     monkeypatch.delitem(sys.modules, "admin_cli.reports.charts", raising=False)
+    monkeypatch.delattr(reports_pkg, "charts", raising=False)  # a test before may have imported it
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now fails as if not installed
     refused(town("report", "kpi", *_period(), "--out", tmp_path / "x"), "--no-charts", "machi-wallet[reports]")
     assert not (tmp_path / "x").exists()

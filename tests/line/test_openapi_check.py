@@ -330,11 +330,15 @@ def test_the_sdk_checker_does_not_quote_an_unknown_type() -> None:
 
 
 @pytest.fixture
-def no_spec_files(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """A lone clone: no `LINE_OPENAPI_DIR`, no `shared/` above the repository."""
+def no_spec_files(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A lone clone: no `LINE_OPENAPI_DIR`, no `shared/` above the repository (whatever this machine has)."""
     monkeypatch.delenv("LINE_OPENAPI_DIR", raising=False)
     monkeypatch.delenv("LINE_CHECK", raising=False)
-    monkeypatch.setattr(openapi_check, "_REPO_ROOT", tmp_path)
+
+    def absent() -> Path:
+        raise openapi_check.SpecNotFound("no spec files on a lone clone")
+
+    monkeypatch.setattr(openapi_check, "spec_dir", absent)
     line_check.reset()
     yield
     line_check.reset()
@@ -356,11 +360,15 @@ def test_staff_messages_are_checked_without_the_spec_files(no_spec_files: None) 
     assert line_messages.check([text()]) == [text()]
 
 
-def test_a_wrong_line_openapi_dir_fails_loudly(no_spec_files: None, monkeypatch: pytest.MonkeyPatch,
-                                               tmp_path: Path) -> None:
+def test_a_wrong_line_openapi_dir_fails_loudly(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("LINE_OPENAPI_DIR", str(tmp_path))
-    with pytest.raises(openapi_check.SpecNotFound, match="LINE_OPENAPI_DIR"):
-        line_check.checker()
+    line_check.reset()
+    try:
+        with pytest.raises(openapi_check.SpecNotFound, match="LINE_OPENAPI_DIR"):
+            line_check.checker()
+    finally:
+        monkeypatch.delenv("LINE_OPENAPI_DIR")
+        line_check.reset()
 
 
 def test_line_check_sdk_forces_the_sdk_models(monkeypatch: pytest.MonkeyPatch) -> None:
