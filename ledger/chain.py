@@ -198,7 +198,8 @@ def _walk(conn: Connection, key: bytes, ch: _Chain, rep: ChainReport, anchors: l
         bodies = ch.bodies(conn, [x[0] for x in seals])
         for rid, seq, prev_hash, h in seals:
             if seq != expected:
-                rep.add(ch.name, f"{ch.label}の封印 {expected}〜{seq - 1} 番が削除されています")
+                gone = f"{expected}" if seq - 1 == expected else f"{expected}〜{seq - 1}"
+                rep.add(ch.name, f"{ch.label}の封印 {gone} 番が削除されています")
             elif prev_hash != prev:
                 rep.add(ch.name, f"{ch.label}の封印 {seq} 番が直前の封印とつながっていません（封印の書き換え）")
             body = bodies.get(rid)

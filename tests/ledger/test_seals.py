@@ -77,7 +77,7 @@ def test_a_seal_deleted_in_the_middle_leaves_a_gap(town):
     town.sealer.seal(town.db)
     tamper(town.db, "DELETE FROM entry_seals WHERE seq = 2")
     rep = _check(town)
-    assert any("封印 2〜2 番が削除されています" in p for p in rep.problems["3"])
+    assert any("の封印 2 番が削除されています" in p for p in rep.problems["3"])
 
 
 def test_a_chain_sealed_again_with_another_key_is_reported(town):
@@ -112,7 +112,7 @@ def test_an_edited_or_a_deleted_audit_record_is_reported(town):
     assert "NG  職員の操作記録" in invariants.format_report(rep)
     tamper(town.db, "UPDATE audit_log SET actor = 'staff:a' WHERE action = 'grant.run'",
            "DELETE FROM audit_seals WHERE audit_id = 2", "DELETE FROM audit_log WHERE id = 2")
-    assert any("封印 2〜2 番が削除されています" in p for p in _check(town).problems["audit"])
+    assert any("の封印 2 番が削除されています" in p for p in _check(town).problems["audit"])
 
 
 def test_an_unreadable_anchor_line_is_reported(town):
