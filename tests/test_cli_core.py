@@ -59,6 +59,7 @@ def test_audit_verify_reports_a_rewritten_entry_whose_seals_were_deleted_and_nev
     with engine.begin() as conn:
         lot = conn.execute(text("SELECT id, entry_id FROM lots l WHERE (SELECT COUNT(*) FROM postings p "
                                 "WHERE p.entry_id = l.entry_id) = 2 ORDER BY id LIMIT 1")).one()  # an issue
+        disable_journal_guards(conn)  # what someone with the database file can do
         conn.execute(text("UPDATE postings SET amount = CASE WHEN amount > 0 THEN amount + 90000 "
                           "ELSE amount - 90000 END WHERE entry_id = :e"), {"e": lot.entry_id})
         conn.execute(text("UPDATE lots SET amount = amount + 90000, remaining = remaining + 90000 WHERE id = :l"),
