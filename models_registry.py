@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
-import admin_cli.models  # noqa: F401
-import admin_cli.scheduler  # noqa: F401 - apscheduler_jobs, the scheduler's job store
 import bot.models  # noqa: F401
 import flows.state  # noqa: F401
 import flows.surveys  # noqa: F401
 import ledger.models  # noqa: F401
+import town.models  # noqa: F401
+import town.scheduler  # noqa: F401 - apscheduler_jobs, the scheduler's job store
 from ledger.db import Base
 
 

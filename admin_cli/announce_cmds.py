@@ -7,13 +7,13 @@ from pathlib import Path
 import click
 from sqlalchemy import case, func, select
 
-from admin_cli import announce, line_messages
 from admin_cli.common import JST_DATETIME, dry_run_option, emit, find_segment, jst, progress, table
 from admin_cli.context import CliContext, pass_ctx
 from admin_cli.main import cli
-from admin_cli.models import Announcement, AnnouncementChunk
 from ledger.clock import jst_date
 from ledger.errors import InvalidInput
+from town import announce, line_messages
+from town.models import Announcement, AnnouncementChunk
 
 
 @cli.group("announce")

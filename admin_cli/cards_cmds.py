@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 from sqlalchemy import select
 
-from admin_cli import card_sheet
 from admin_cli.common import dry_run_option, emit, find_resident, yen
 from admin_cli.context import CliContext, pass_ctx
 from admin_cli.main import cli
@@ -15,6 +14,7 @@ from ledger import cards
 from ledger.errors import AlreadyDone, NotAllowed, NotFound
 from ledger.models import Card, Resident
 from ledger.queries import balances
+from town import card_sheet
 
 _out = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
                     show_default=True, help="カード台紙・暗証番号のお知らせ（PDF）の出力先フォルダ")

@@ -58,7 +58,7 @@ def _iso(value: Any) -> str:
 
 
 def _line_sender(config: Config) -> Any:
-    from admin_cli.sender import line_sender  # noqa: PLC0415 - the LINE SDK only for commands that send
+    from town.sender import line_sender  # noqa: PLC0415 - the LINE SDK only for commands that send
 
     return line_sender(config)
 

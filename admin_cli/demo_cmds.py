@@ -4,9 +4,9 @@ from __future__ import annotations
 import click
 
 from admin_cli.context import CliContext, pass_ctx
-from admin_cli.demo_town import PERSONAS, has_residents, seed
 from admin_cli.main import cli
 from ledger.cards import format_number
+from town.demo_town import PERSONAS, has_residents, seed
 
 
 @cli.group()

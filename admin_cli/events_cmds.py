@@ -8,13 +8,13 @@ import click
 from sqlalchemy import func, select
 from werkzeug.serving import run_simple
 
-from admin_cli import event_qr
 from admin_cli.common import JST_DATETIME, JaIntRange, dry_run_option, emit, find_money_type, jst, table
 from admin_cli.context import CliContext, pass_ctx
 from admin_cli.grants_cmds import check_code
 from admin_cli.main import cli
 from ledger.errors import AlreadyDone, InvalidInput, NotFound
 from ledger.models import Entry, Event, MoneyType
+from town import event_qr
 
 
 @cli.group()

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from admin_cli import reminders
 from admin_cli.common import dry_run_option, emit, yen
 from admin_cli.context import CliContext, pass_ctx
 from admin_cli.main import cli
 from ledger.clock import jst_date
 from ledger.models import Lot, MoneyType
 from ledger.services import expiry
+from town import reminders
 
 
 @cli.group()

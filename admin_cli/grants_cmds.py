@@ -7,7 +7,6 @@ from datetime import datetime
 import click
 from sqlalchemy import func, select
 
-from admin_cli import grant_run
 from admin_cli.common import (
     JST_DATETIME,
     dry_run_option,
@@ -21,9 +20,10 @@ from admin_cli.common import (
 )
 from admin_cli.context import CliContext, pass_ctx
 from admin_cli.main import cli
-from admin_cli.models import GrantRun
 from ledger.errors import AlreadyDone, InvalidInput
 from ledger.models import Entry, GrantProgram, MoneyType, Segment
+from town import grant_run
+from town.models import GrantRun
 
 CODE = re.compile(r"^[A-Z0-9_-]{1,32}$")
 MODES = {"push": "プッシュ型（申請不要・自動入金）", "claim": "申請型（LINEの受け取るボタン）"}

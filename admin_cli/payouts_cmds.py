@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 from sqlalchemy import func, select
 
-from admin_cli import payout_files, settings
 from admin_cli.common import JST_DATE, JaIntRange, dry_run_option, emit, jst, progress, table, yen
 from admin_cli.context import CliContext, pass_ctx
 from admin_cli.main import cli
@@ -17,6 +16,7 @@ from ledger.errors import InvalidInput, NotFound
 from ledger.kana import to_zengin_kana
 from ledger.models import Merchant, Payout, PayoutBatch
 from ledger.services import payouts
+from town import payout_files, settings
 
 _out = click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("payouts"),
                     show_default=True, help="振込ファイルと明細書の出力先フォルダ")

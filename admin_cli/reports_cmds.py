@@ -12,13 +12,13 @@ from sqlalchemy import func, select
 from admin_cli.common import JST_DATE, JaChoice, JaIntRange, emit, table, yen
 from admin_cli.context import CliContext, pass_ctx
 from admin_cli.main import cli
-from admin_cli.reports import export as export_mod
-from admin_cli.reports import kpi as kpi_mod
-from admin_cli.reports import kpi_files, unused_balance
 from flows.surveys import SurveyResponse
 from ledger import anchors
 from ledger.clock import jst_date, today_jst
 from ledger.errors import InvalidInput, NotFound
+from town.reports import export as export_mod
+from town.reports import kpi as kpi_mod
+from town.reports import kpi_files, unused_balance
 
 
 @cli.group()

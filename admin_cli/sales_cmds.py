@@ -6,7 +6,6 @@ from datetime import datetime
 import click
 from sqlalchemy import func, select
 
-from admin_cli import lottery
 from admin_cli.common import (
     JST_DATETIME,
     JaIntRange,
@@ -23,6 +22,7 @@ from admin_cli.main import cli
 from ledger.errors import AlreadyDone, InvalidInput, NotFound
 from ledger.models import SaleApplication, SaleDraw, SaleOffer
 from ledger.services import sales
+from town import lottery
 
 APPLICATION_JA = {"applied": "申し込み（抽選前）", "won": "当選", "lost": "落選", "bought": "購入済み",
                   "void": "対象外（抽選の日に転出・利用停止など）"}

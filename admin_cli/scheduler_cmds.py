@@ -10,10 +10,10 @@ from typing import Any
 import click
 from apscheduler.events import EVENT_SCHEDULER_STARTED
 
-from admin_cli import scheduler
 from admin_cli.common import emit
 from admin_cli.context import CliContext, pass_ctx
 from admin_cli.main import cli
+from town import scheduler
 
 WAIT_POLL_SECONDS = 5.0
 JOB_NAMES = {"expire": "失効", "remind": "期限前のお知らせ", "payout": "精算", "announce": "予約お知らせの確認",

@@ -23,7 +23,6 @@ from typing import Any
 from click.testing import CliRunner
 from sqlalchemy import func, insert, select, text
 
-from admin_cli import announce, grant_run
 from admin_cli.main import cli
 from app import build_core
 from bot.line_client import LineClient
@@ -33,6 +32,7 @@ from ledger.clock import jst_date, utcnow
 from ledger.db import Database
 from ledger.models import Account, Entry, GrantProgram, Posting, Resident
 from simulator.fake_line_server import run_fake_line
+from town import announce, grant_run
 
 TOKEN = "bench-token"
 TARGET_SEND_S = 60.0

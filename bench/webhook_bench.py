@@ -32,7 +32,6 @@ from sqlalchemy import select
 
 import models_registry
 import schema
-from admin_cli import demo_town
 from app import build_core
 from bench import _common
 from bench._common import percentile
@@ -40,6 +39,7 @@ from bench.fake_line import FakeLine
 from bot.webhook import sign
 from config import load_config
 from ledger.models import Resident
+from town import demo_town
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench-channel-secret"

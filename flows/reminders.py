@@ -1,6 +1,6 @@
 """The expiry reminder as a channel-neutral card: what ends on a day, how much, and the way to use it.
 
-The scheduler sends it 30 and 7 days before money ends (`admin_cli/reminders.py`), one card per
+The scheduler sends it 30 and 7 days before money ends (`town/reminders.py`), one card per
 resident per day, naming every money type that ends then. The buttons save an older resident from
 finding the menu: pay at a shop, or exchange points for vouchers.
 """

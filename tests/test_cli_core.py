@@ -6,10 +6,10 @@ import json
 from click.testing import CliRunner
 from sqlalchemy import text
 
-from admin_cli.demo_town import CARD_ELDER_NUMBER, PERSONAS
 from admin_cli.main import cli
 from ledger.db import make_engine
 from tests.tamper import disable_journal_guards
+from town.demo_town import CARD_ELDER_NUMBER, PERSONAS
 
 
 def run(url: str, *args: str):

@@ -14,12 +14,12 @@ from click.testing import CliRunner, Result
 from sqlalchemy import func, select
 
 import models_registry
-from admin_cli.demo_town import seed
 from admin_cli.main import cli
 from app import build_core
 from config import load_config
 from ledger.db import make_engine
 from tests.conftest import PG_URL
+from town.demo_town import seed
 
 Machi = Callable[..., Result]
 

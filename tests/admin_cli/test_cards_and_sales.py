@@ -1,8 +1,8 @@
 """machi card and machi sale: plastic cards, counter sales with the premium, and the lottery."""
 from __future__ import annotations
 
-from admin_cli import lottery
 from tests.admin_cli.conftest import as_json, pdf_pages, pdf_text, query, refused, row_counts
+from town import lottery
 
 ELDER, ELDER_CARD = 31, "800000000011"
 

@@ -11,11 +11,11 @@ from pathlib import Path
 from PIL import Image
 from sqlalchemy import text
 
-import admin_cli.reports as reports_pkg
-from admin_cli.demo_town import PERSONAS
+import town.reports as reports_pkg
 from ledger.clock import today_jst
 from ledger.db import make_engine
 from tests.admin_cli.conftest import as_json, pdf_text, query, refused, row_counts
+from town.demo_town import PERSONAS
 
 REMITTER = ["payout", "remitter", "--code", "1234567890", "--name", "トママエチョウ", "--bank", "1022",
             "--branch", "007", "--number", "7654321"]
@@ -126,7 +126,7 @@ def test_report_kpi_markdown_csv_and_japanese_charts(town, tmp_path):
 
 def test_report_kpi_without_the_reports_extra_says_how_to_get_charts(town, tmp_path, monkeypatch):
     """A server install (`pip install .`) has no matplotlib: the charts say so, the rest still works."""
-    monkeypatch.delitem(sys.modules, "admin_cli.reports.charts", raising=False)
+    monkeypatch.delitem(sys.modules, "town.reports.charts", raising=False)
     monkeypatch.delattr(reports_pkg, "charts", raising=False)  # a test before may have imported it
     monkeypatch.setitem(sys.modules, "matplotlib", None)  # import matplotlib now fails as if not installed
     refused(town("report", "kpi", *_period(), "--out", tmp_path / "x"), "--no-charts", "machi-wallet[reports]")
@@ -152,10 +152,10 @@ def _base_dates() -> tuple[date, date]:
 
 
 def test_unused_balance_threshold_and_deposit(town, town_url):
-    from admin_cli.demo_town import seed  # noqa: F401,PLC0415 - the town is already seeded
     from app import build_core  # noqa: PLC0415
     from config import load_config  # noqa: PLC0415
     from ledger.services import issuing  # noqa: PLC0415
+    from town.demo_town import seed  # noqa: F401,PLC0415 - the town is already seeded
 
     assert town("money-type", "add", "--code", "PREM27", "--name", "一年券", "--kind", "prepaid",
                 "--validity-days", "365").exit_code == 0

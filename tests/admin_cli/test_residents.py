@@ -1,8 +1,8 @@
 """machi resident: what counter staff see and what the database keeps."""
 from __future__ import annotations
 
-from admin_cli.demo_town import CARD_ELDER_NUMBER, HANAKO
 from tests.admin_cli.conftest import as_json, query, refused, row_counts
+from town.demo_town import CARD_ELDER_NUMBER, HANAKO
 
 ELDER = 31  # 田中 トメ, card only, 13,000 yen of certificates
 

@@ -138,7 +138,7 @@ def test_event_create_list_poster(town, town_url, tmp_path):
 
 
 def test_event_screen_page_shows_a_rotating_code(town_url):
-    from admin_cli import event_qr  # noqa: PLC0415
+    from town import event_qr  # noqa: PLC0415
 
     app = event_qr.screen_app("海岸清掃", "KAIGAN", "secret", period=30)
     page = app.test_client().get("/").get_data(as_text=True)

@@ -20,7 +20,6 @@ from urllib.parse import urlencode
 import pytest
 from linebot.v3.messaging import Message as SdkMessage
 
-from admin_cli import demo_town
 from app import build_core, create_app
 from bot import line_check
 from bot.dispatcher import Dispatcher
@@ -33,6 +32,7 @@ from flows.messages import Message
 from ledger.clock import utcnow
 from simulator.fake_line import FakeLineStore
 from simulator.fake_line_server import run_fake_line
+from town import demo_town
 
 SECRET = "test-channel-secret"
 TOKEN = "test-channel-access-token"

@@ -10,7 +10,6 @@ from datetime import timedelta
 import pytest
 from click.testing import CliRunner
 
-from admin_cli import demo_town
 from admin_cli.main import cli
 from app import build_core, create_app
 from flows.present import short_day
@@ -19,6 +18,7 @@ from ledger.services import payments
 from ledger.uow import UnitOfWork
 from tests.bot.conftest import BAKER, HANAKO, SECRET, TOKEN, check_everything_sent, texts
 from tests.bot.test_notifications import resident_id
+from town import demo_town
 
 
 @pytest.fixture

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from admin_cli.grant_run import claim_notice
 from ledger.events import DomainEvent, PaymentCompleted
 from ledger.models import GrantProgram, Merchant, Resident
 from ledger.services import grants, payments
 from tests.bot.conftest import BAKER, CLERK, EMILY, HANAKO, ISAMU, KENTA, actions, texts
+from town.grant_run import claim_notice
 
 
 def resident_id(machi, line_user_id: str) -> int:

@@ -298,7 +298,7 @@ def test_a_refund_tap_that_looked_just_before_its_twin_committed_answers_with_th
 def test_applications_arriving_during_the_draw_are_either_drawn_or_refused(town):
     """An application that slipped in beside the draw would stay undecided and the recorded draw
     would no longer verify."""
-    from admin_cli import lottery  # the draw lives with the `machi sale draw` command
+    from town import lottery  # the draw lives with the `machi sale draw` command
 
     people = residents(town, 12)
     with town.db.write() as s:

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 from linebot.v3.messaging import Message
 
-from admin_cli import line_messages
 from bot import line_check, openapi_check, sdk_check
 from ledger.errors import InvalidInput
 from tests.line_files import conformance_webhook, line_spec
+from town import line_messages
 
 U = "U" + "0" * 32
 RICH_MENU_ID = "richmenu-" + "0" * 32

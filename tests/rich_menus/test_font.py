@@ -26,7 +26,7 @@ def test_finding_the_font_does_not_need_matplotlib() -> None:
     """Charts are an optional extra: drawing images and PDFs must not import matplotlib."""
     code = ("import sys; sys.modules['matplotlib'] = None; sys.modules['japanize_matplotlib'] = None; "
             "from rich_menus.font import font, font_path; font_path(); font(40); "
-            "import admin_cli.pdf, liff.poster; admin_cli.pdf.new_pdf()")
+            "import town.pdf, liff.poster; town.pdf.new_pdf()")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stderr
 

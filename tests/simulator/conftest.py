@@ -16,10 +16,10 @@ import pytest
 from flask import Flask, Response, request
 from werkzeug.serving import make_server
 
-from admin_cli import demo_town
 from app import build_core, create_app
 from config import Config, load_config
 from simulator.chatlog import SimulatorStore
+from town import demo_town
 
 LOCAL = "http://localhost"  # Flask's test client host: LINE_API_HOST pointing "here"
 HANAKO = demo_town.HANAKO.line_user_id

@@ -13,12 +13,12 @@ import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
-from admin_cli import demo_town
 from app import create_app
 from config import Config, load_config
 from simulator import webhook
 from simulator.chatlog import SimulatorStore
 from tests.simulator.conftest import ACOOP, BAKER, HANAKO, KENTA, EchoBot, LiveSim, auth
+from town import demo_town
 
 EMILY = demo_town.EMILY.line_user_id
 

@@ -13,9 +13,9 @@ import sys
 import time
 from pathlib import Path
 
-from admin_cli import grant_run
 from admin_cli.main import cli
 from ledger.services import payouts
+from town import grant_run
 
 
 def _stop_after(env: str, fn):

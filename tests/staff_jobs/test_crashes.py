@@ -8,10 +8,10 @@ from datetime import timedelta
 
 from sqlalchemy import func, select
 
-from admin_cli.models import Announcement, AnnouncementChunk
 from ledger.clock import jst_date
 from ledger.models import Merchant, Payout, PayoutBatch
 from ledger.services import issuing, payments
+from town.models import Announcement, AnnouncementChunk
 
 from .conftest import add_residents, child_env, kill_when, later, machi, run_child, uid
 

@@ -5,8 +5,8 @@ import json
 
 from sqlalchemy import select
 
-from admin_cli.models import Announcement, GrantRun
 from ledger.models import Entry, GrantProgram
+from town.models import Announcement, GrantRun
 
 from .conftest import flex_actions, machi
 

@@ -14,9 +14,6 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from linebot.v3.messaging import Message as SdkMessage
 from sqlalchemy import func, select
 
-from admin_cli import scheduler, settings
-from admin_cli.models import ReminderLog
-from admin_cli.sender import line_sender
 from bot import line_check
 from bot.inbox import Inbox
 from bot.models import WebhookEvent
@@ -26,6 +23,9 @@ from ledger import invariants, registry
 from ledger.clock import JST, jst_date
 from ledger.models import AuditLog, Lot, Payout, PayoutBatch
 from ledger.services import issuing, payments
+from town import scheduler, settings
+from town.models import ReminderLog
+from town.sender import line_sender
 
 from .conftest import ROOT, flex_actions, flex_texts, later, machi
 

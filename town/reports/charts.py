@@ -12,7 +12,7 @@ import matplotlib.dates as mdates  # noqa: E402 - the backend is chosen first
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 
-from admin_cli.pdf import font_path  # noqa: E402
+from town.pdf import font_path  # noqa: E402
 
 BLUE = "#0B3D91"
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import io
 import secrets
 
-from admin_cli.pdf import FONT, new_pdf
 from ledger.cards import format_number
 from liff import qr
+from town.pdf import FONT, new_pdf
 
 HOW_TO_USE = (
     "① お店のレジで「まちウォレットのカードで」とお伝えください。",

@@ -18,13 +18,13 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from admin_cli import announce, line_messages
-from admin_cli.sender import Sender
 from ledger.clock import end_of_jst_day, jst_date
 from ledger.db import Database
 from ledger.errors import InvalidInput, NotAllowed, NotFound
 from ledger.models import Resident, SaleApplication, SaleDraw, SaleOffer
 from ledger.queries import last_valid_day
+from town import announce, line_messages
+from town.sender import Sender
 
 
 @dataclass(frozen=True)

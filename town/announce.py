@@ -16,13 +16,13 @@ from typing import Any
 from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from admin_cli.models import Announcement, AnnouncementChunk
-from admin_cli.sender import Sender
 from ledger.clock import jst_date, utcnow
 from ledger.db import Database
 from ledger.errors import InvalidInput, LedgerError, NotAllowed, NotFound
 from ledger.models import Entry, Resident
 from ledger.segments import segment_query, validate_criteria
+from town.models import Announcement, AnnouncementChunk
+from town.sender import Sender
 
 CHUNK = 500
 NOTICE_KINDS = ("grant_notice",)

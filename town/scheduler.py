@@ -35,8 +35,6 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Column, Engine, Float, LargeBinary, Table, Unicode, func, select, text
 from sqlalchemy.engine import make_url
 
-from admin_cli import announce, payout_files, reminders, settings
-from admin_cli.sender import Sender
 from bot.inbox import Inbox
 from flows.state import DbStateStore
 from ledger.clock import JST, jst_date, jst_midnight_utc, utcnow
@@ -44,6 +42,8 @@ from ledger.db import Base
 from ledger.errors import LedgerError
 from ledger.models import AuditLog, Entry, PayoutBatch
 from ledger.services import expiry, payouts
+from town import announce, payout_files, reminders, settings
+from town.sender import Sender
 
 if TYPE_CHECKING:
     from app import Machi

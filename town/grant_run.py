@@ -21,9 +21,6 @@ from typing import Any
 
 from sqlalchemy import exists, func, select, update
 
-from admin_cli import announce, line_messages
-from admin_cli.models import AnnouncementChunk, GrantRun
-from admin_cli.sender import Sender
 from app import Machi
 from bot.render import Renderer
 from flows.grant_actions import GrantView, offer_card
@@ -33,6 +30,9 @@ from ledger.models import Entry, GrantProgram, MoneyType, Resident, Segment
 from ledger.queries import last_valid_day
 from ledger.segments import segment_query
 from ledger.services.grants import award_many
+from town import announce, line_messages
+from town.models import AnnouncementChunk, GrantRun
+from town.sender import Sender
 
 BATCH = 500
 PG_WORKERS = 3

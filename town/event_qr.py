@@ -17,9 +17,9 @@ from datetime import datetime
 
 from flask import Flask, Response
 
-from admin_cli.pdf import FONT, new_pdf
 from ledger.clock import fmt_jst
 from liff import qr
+from town.pdf import FONT, new_pdf
 
 PERIOD = 30
 PREFIX = "MWE."

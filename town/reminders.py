@@ -13,15 +13,15 @@ from datetime import date, timedelta
 
 from sqlalchemy import select, update
 
-from admin_cli import settings
-from admin_cli.models import ReminderLog
-from admin_cli.sender import Sender
 from bot.render import Renderer
 from flows.reminders import expiry_card
 from ledger.clock import utcnow
 from ledger.db import Database
 from ledger.models import MoneyType, Resident
 from ledger.services.expiry import expiring_on
+from town import settings
+from town.models import ReminderLog
+from town.sender import Sender
 
 LEADS = (30, 7)
 CATCH_UP_DAYS = 7

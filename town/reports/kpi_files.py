@@ -8,8 +8,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from admin_cli.reports.kpi import Kpi
 from ledger.errors import InvalidInput
+from town.reports.kpi import Kpi
 
 LABELS = {
     "period": "期間", "registered_users": "登録者数（期末）", "new_registrations": "新規登録", "payments": "支払件数",
@@ -65,7 +65,7 @@ NO_CHARTS = ("グラフ（PNG）を作る部品（matplotlib）が入ってい�
 def _charts() -> ModuleType:
     """The chart module, whose matplotlib is an optional extra (`reports`): a server need not carry it."""
     try:
-        from admin_cli.reports import charts
+        from town.reports import charts
     except ModuleNotFoundError as exc:
         if (exc.name or "").split(".")[0] != "matplotlib":
             raise

@@ -16,10 +16,10 @@ from datetime import date
 
 from sqlalchemy import Connection, func, select
 
-from admin_cli.reports.sql import as_date
 from ledger.clock import end_of_jst_day
 from ledger.errors import InvalidInput
 from ledger.models import Account, Entry, Lot, MoneyType, Posting
+from town.reports.sql import as_date
 
 THRESHOLD = 10_000_000
 MAX_SIX_MONTH_DAYS = 181  # the shortest six calendar months (e.g. 8/31 → 2/28)

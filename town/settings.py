@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from admin_cli.models import StaffSetting
 from ledger.clock import utcnow
 from ledger.db import Database
+from town.models import StaffSetting
 
 REMITTER = "payout.remitter"
 PAYOUT_SCHEDULE = "payout.schedule"

@@ -12,14 +12,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from admin_cli import settings
-from admin_cli.pdf import heading, new_pdf, rows, table
 from ledger import zengin
 from ledger.clock import end_of_jst_day, jst_date, jst_midnight_utc, to_jst, utcnow
 from ledger.db import Database
 from ledger.errors import InvalidInput, NotFound
 from ledger.models import Entry, Lot, Merchant, MoneyType, Payout, PayoutBatch, Posting
 from ledger.services.payouts import fee_for
+from town import settings
+from town.pdf import heading, new_pdf, rows, table
 
 
 @dataclass(frozen=True)
