@@ -3,10 +3,10 @@
 Every caller (the fake LINE, the simulator, `machi` staff messages, the tests) asks this module,
 and `checker()` picks the backend once:
 
-- `bot.openapi_check`: LINE's own OpenAPI spec files, where they are found (`LINE_OPENAPI_DIR`, or
-  `shared/line-openapi` above the repository as in this project's development checkout and CI).
-  They are the authority and cover every documented endpoint, but they are not a package: a
-  server install or a lone clone does not have them.
+- `bot.openapi_check`: LINE's own OpenAPI spec files, where `LINE_OPENAPI_DIR` names them (this
+  project's tests and CI set it when the files lie beside the checkout). They are the authority
+  and cover every documented endpoint, but they are not a package: a server install or a lone
+  clone does not have them, and run time never goes looking for them.
 - `bot.sdk_check` otherwise: the official SDK's models, generated from the same spec and
   installed with `line-bot-sdk`, so every install can check.
 
@@ -52,19 +52,13 @@ class Checker(Protocol):
 
 @functools.cache
 def checker() -> Checker:
-    """The spec files when found, else the SDK's models (the choice is logged once)."""
+    """The spec files when `LINE_OPENAPI_DIR` names them, else the SDK's models (logged once)."""
     wanted = os.environ.get("LINE_CHECK", "").strip().lower()
-    if wanted == "sdk":
-        chosen: Any = sdk_check
-    elif wanted == "spec" or os.environ.get("LINE_OPENAPI_DIR"):
+    if wanted != "sdk" and (wanted == "spec" or os.environ.get("LINE_OPENAPI_DIR")):
         openapi_check.spec_dir()  # asked for by name: a wrong setting fails loudly (SpecNotFound)
-        chosen = openapi_check
+        chosen: Any = openapi_check
     else:
-        try:
-            openapi_check.spec_dir()
-            chosen = openapi_check
-        except openapi_check.SpecNotFound:
-            chosen = sdk_check
+        chosen = sdk_check
     log.info("LINE payloads are checked against %s", chosen.source())
     return chosen
 

@@ -60,6 +60,14 @@ def required(name: str) -> str:
     return f"'{name}' is a required property"
 
 
+BODY_REQUIRED = "a JSON request body is required"
+
+
+def unknown_endpoint(method: str, path: str) -> str:
+    """The one wording both checkers use for a request LINE does not document."""
+    return f"unknown LINE endpoint: {method.upper()} {path.split('?', 1)[0]}"
+
+
 def unknown_type(prop: str, known: Iterable[str]) -> str:
     return f"unknown {prop} (expected one of: {', '.join(sorted(known))})"
 

@@ -1,9 +1,9 @@
 """Check payloads meant for LINE against LINE's official OpenAPI spec files, where they are found.
 
 DESIGN.md §5: every payload sent to LINE must validate against LINE's spec (`line-openapi/`).
-The files are not shipped with the package: they are found through `LINE_OPENAPI_DIR` or as
-`shared/line-openapi` above the repository (a development checkout, this project's CI). Callers
-go through `bot.line_check`, which falls back to the SDK's models (`bot.sdk_check`) without them.
+The files are not shipped with the package: they are used only where `LINE_OPENAPI_DIR` names
+them (this project's tests and CI set it when LINE's files lie beside the checkout). Callers go
+through `bot.line_check`, which uses the SDK's models (`bot.sdk_check`) without the setting.
 
 Plain JSON Schema ignores OpenAPI's `discriminator`, so a text message without `text` or a
 Flex box holding a component of an unknown type would pass; here `discriminator` is a real
@@ -30,13 +30,12 @@ from openapi_schema_validator import OAS30WriteValidator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from bot.line_rules import LINE_RULES, describe, unknown_type
+from bot.line_rules import BODY_REQUIRED, LINE_RULES, describe, unknown_endpoint, unknown_type
 
 SPEC_FILES = {"messaging-api": "messaging-api.yml", "liff": "liff.yml", "webhook": "webhook.yml"}
 REQUEST_SPECS = ("messaging-api", "liff")
 _SCHEMAS = "#/components/schemas/"
 _BASE_SUFFIX = "__base"
-_REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 class SpecNotFound(FileNotFoundError):
@@ -65,26 +64,22 @@ class Operation:
 
 
 def spec_dir() -> Path:
-    """`LINE_OPENAPI_DIR`, else the first `shared/line-openapi` walking up from the repo root.
+    """The folder `LINE_OPENAPI_DIR` names; run time never looks for LINE's files anywhere else.
 
     Once found, the folder is kept for the process (per setting): a server that chose these files
     keeps checking with them even if the folder goes away.
     """
-    return _find_spec_dir(os.environ.get("LINE_OPENAPI_DIR", ""), _REPO_ROOT)
+    return _find_spec_dir(os.environ.get("LINE_OPENAPI_DIR", ""))
 
 
 @functools.lru_cache(maxsize=8)
-def _find_spec_dir(env: str, root: Path) -> Path:
-    if env:
-        path = Path(env)
-        if not (path / SPEC_FILES["messaging-api"]).is_file():
-            raise SpecNotFound(f"LINE_OPENAPI_DIR={env} holds no {SPEC_FILES['messaging-api']}")
-        return path
-    for base in (root, *root.parents):
-        candidate = base / "shared" / "line-openapi"
-        if (candidate / SPEC_FILES["messaging-api"]).is_file():
-            return candidate
-    raise SpecNotFound("../shared/line-openapi not found above the repository; set LINE_OPENAPI_DIR")
+def _find_spec_dir(env: str) -> Path:
+    if not env:
+        raise SpecNotFound("LINE_OPENAPI_DIR is not set")
+    path = Path(env)
+    if not (path / SPEC_FILES["messaging-api"]).is_file():
+        raise SpecNotFound(f"LINE_OPENAPI_DIR={env} holds no {SPEC_FILES['messaging-api']}")
+    return path
 
 
 def source() -> str:
@@ -237,11 +232,11 @@ def validate_request(method: str, path: str, body: dict[str, Any] | None) -> lis
     """Problems with a request to LINE (empty list = valid), e.g. `("POST", "/v2/bot/message/push", {...})`."""
     op = find_operation(method, path)
     if op is None:
-        return [f"unknown LINE endpoint: {method.upper()} {path.split('?', 1)[0]}"]
+        return [unknown_endpoint(method, path)]
     if op.body_pointer is None:  # no body, or a binary one (images): nothing to check here
         return []
     if body is None:
-        return ["a JSON request body is required"] if op.body_required else []
+        return [BODY_REQUIRED] if op.body_required else []
     return _check(_spec_uri(op.spec) + op.body_pointer, body)
 
 

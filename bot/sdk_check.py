@@ -27,7 +27,16 @@ from linebot.v3 import messaging, webhooks
 from pydantic.v1 import BaseModel, ValidationError
 from pydantic.v1.fields import SHAPE_DICT, SHAPE_LIST, SHAPE_MAPPING, SHAPE_SINGLETON, ModelField
 
-from bot.line_rules import LINE_RULES, at, describe, required, size_rule, unknown_type
+from bot.line_rules import (
+    BODY_REQUIRED,
+    LINE_RULES,
+    at,
+    describe,
+    required,
+    size_rule,
+    unknown_endpoint,
+    unknown_type,
+)
 
 JsonPath = list[str | int]
 
@@ -267,11 +276,11 @@ def validate_request(method: str, path: str, body: dict[str, Any] | None) -> lis
     """Problems with a request to LINE (empty list = valid), e.g. `("POST", "/v2/bot/message/push", {...})`."""
     ep = find_operation(method, path)
     if ep is None:
-        return [f"unknown LINE endpoint: {method.upper()} {path.split('?', 1)[0]}"]
+        return [unknown_endpoint(method, path)]
     if ep.model is None:  # no body, or a binary one (images): nothing to check here
         return []
     if body is None:
-        return ["a JSON request body is required"]
+        return [BODY_REQUIRED]
     out: list[str] = []
     _check_model(_messaging_model(ep.model), body, [], out, strict=True)
     return list(dict.fromkeys(out))

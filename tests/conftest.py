@@ -21,6 +21,7 @@ from config import Config, load_config
 from ledger.db import Database, make_engine
 from tests import line_files
 
+line_files.use_shared_beside_repository()
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 
 

@@ -1,11 +1,14 @@
 """LINE's own spec files and conformance fixture: not part of this repository, used where found.
 
-They are found through `LINE_OPENAPI_DIR`, or as `shared/` beside the repository (this project's
-development checkout and CI). Tests that read them are marked `line_spec` and skip, with
-`REASON` in the summary, where they are absent; the checks every install runs do not need them.
+Run time reads them only from `LINE_OPENAPI_DIR`. The tests (and `.ci/run`) set that variable when
+`shared/line-openapi` lies beside the repository, as in this project's development checkout and CI;
+`use_shared_beside_repository()` does it before anything is imported. Tests that read the files are
+marked `line_spec` and skip, with `REASON` in the summary, where they are absent; the checks every
+install runs do not need them.
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,18 @@ from bot import openapi_check
 
 REASON = "LINE's spec files not found: set LINE_OPENAPI_DIR or put shared/ beside the repository"
 line_spec = pytest.mark.line_spec
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def use_shared_beside_repository() -> None:
+    """Point `LINE_OPENAPI_DIR` at `shared/line-openapi` above the repository, unless it is set."""
+    if os.environ.get("LINE_OPENAPI_DIR"):
+        return
+    for base in (_REPO_ROOT, *_REPO_ROOT.parents):
+        candidate = base / "shared" / "line-openapi"
+        if (candidate / openapi_check.SPEC_FILES["messaging-api"]).is_file():
+            os.environ["LINE_OPENAPI_DIR"] = str(candidate)
+            return
 
 
 def spec_dir() -> Path | None:
