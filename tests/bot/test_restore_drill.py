@@ -20,11 +20,14 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
 
 from admin_cli import demo_town
+from admin_cli.context import CliContext
 from admin_cli.main import cli
 from app import build_core
+from bot.line_client import chunk_retry_key
 from config import load_config
+from ledger import installation
 from ledger.clock import utcnow
-from ledger.db import make_engine
+from ledger.db import Database, make_engine
 from ledger.models import Entry, OutboxEvent
 from ledger.services import payments
 from tests.bot.conftest import BAKER, HANAKO, SECRET, TOKEN, check_everything_sent, texts
@@ -187,3 +190,27 @@ def test_restore_refuses_a_database_that_is_not_empty_and_a_missing_file(db_url,
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Entry)).scalar() == entries  # nothing changed
     engine.dispose()
+
+
+def test_staff_commands_send_with_keys_of_their_database_and_mark_restored_renews_them(db_url, line, machi_cmd):
+    """Announcements, grant notices and reminders go through the staff commands' LINE client: its keys
+    are made within the database's installation id, which `machi db mark-restored` replaces."""
+    def staff_client():
+        ctx = CliContext(database_url=db_url)
+        client = ctx.sender()
+        client.close()
+        ctx.core().db.dispose()
+        return client
+
+    db = Database(db_url)
+    before = installation.namespace(db)
+    client = staff_client()
+    assert client.retry_namespace == before
+    key = chunk_retry_key("announce:1:0", 0, client.retry_namespace)
+    res = machi_cmd(db_url, "db", "mark-restored")
+    assert res.exit_code == 0 and "新しいインストールID" in res.output, res.output
+    after = installation.current(db)
+    assert after.installation_id != before and after.restored_from == before
+    assert staff_client().retry_namespace == after.installation_id
+    assert chunk_retry_key("announce:1:0", 0, after.installation_id) != key
+    db.dispose()
