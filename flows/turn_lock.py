@@ -72,27 +72,55 @@ class FileTurnLock:
     """The process's stripe, then that stripe's byte of `<database>.turns` for every process.
 
     POSIX record locks belong to the process, not the thread, and closing any descriptor of the
-    file drops them all: hence one descriptor per file for the process's life, and the stripe lock
-    first so that one thread of the process at a time holds a given byte."""
+    file drops them all. So the threads of a process share one descriptor per file, opened by the
+    first turn in progress and closed by the last (no descriptor is kept while nobody talks), and
+    take the stripe lock first, so one thread of the process at a time holds a given byte."""
 
-    _files: dict[str, tuple[int, LocalTurnLock]] = {}
+    _files: dict[str, _SharedFile] = {}
     _guard = threading.Lock()
 
     def __init__(self, path: str) -> None:
         with self._guard:
-            if path not in self._files:
-                self._files[path] = (os.open(path, os.O_RDWR | os.O_CREAT, 0o600), LocalTurnLock())
-            self._fd, self._local = self._files[path]
+            self._file = self._files.setdefault(path, _SharedFile(path))
 
     @contextmanager
     def hold(self, user_key: str) -> Iterator[None]:
         n = stripe(user_key)
-        with self._local.hold(user_key):
-            fcntl.lockf(self._fd, fcntl.LOCK_EX, 1, n)
+        with self._file.local.hold(user_key):
+            fd = self._file.open()
             try:
-                yield
+                fcntl.lockf(fd, fcntl.LOCK_EX, 1, n)
+                try:
+                    yield
+                finally:
+                    fcntl.lockf(fd, fcntl.LOCK_UN, 1, n)
             finally:
-                fcntl.lockf(self._fd, fcntl.LOCK_UN, 1, n)
+                self._file.close()
+
+
+class _SharedFile:
+    """One descriptor of a lock file for the turns of this process that are in progress."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.local = LocalTurnLock()
+        self._mutex = threading.Lock()
+        self._fd: int | None = None
+        self._users = 0
+
+    def open(self) -> int:
+        with self._mutex:
+            if self._fd is None:
+                self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            self._users += 1
+            return self._fd
+
+    def close(self) -> None:
+        with self._mutex:
+            self._users -= 1
+            if self._users == 0 and self._fd is not None:
+                os.close(self._fd)  # no turn of this process holds a byte of it now
+                self._fd = None
 
 
 def for_database(db: Database) -> LocalTurnLock | PgTurnLock | FileTurnLock:
