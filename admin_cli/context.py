@@ -4,6 +4,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -13,6 +14,7 @@ import click
 
 from app import Machi, NotMigrated, build_core
 from config import Config, load_config
+from ledger import installation
 from ledger.models import AuditLog
 
 
@@ -43,7 +45,7 @@ class CliContext:
     def sender(self) -> Any:
         """How messages reach LINE (see admin_cli/sender.py); tests swap `sender_factory`."""
         if self._sender is None:
-            self._sender = sender_factory(self.config)
+            self._sender = sender_factory(self.config, installation.namespace(self.core().db))
         return self._sender
 
     def audit(self, action: str, params: dict[str, Any], result: str = "") -> None:
@@ -57,12 +59,12 @@ def _iso(value: Any) -> str:
     return value.isoformat() if isinstance(value, date | datetime) else str(value)
 
 
-def _line_sender(config: Config) -> Any:
+def _line_sender(config: Config, retry_namespace: uuid.UUID) -> Any:
     from town.sender import line_sender  # noqa: PLC0415 - the LINE SDK only for commands that send
 
-    return line_sender(config)
+    return line_sender(config, retry_namespace)
 
 
-sender_factory: Callable[[Config], Any] = _line_sender
+sender_factory: Callable[[Config, uuid.UUID], Any] = _line_sender
 
 pass_ctx = click.make_pass_decorator(CliContext)

@@ -12,8 +12,6 @@
 from __future__ import annotations
 
 import logging
-import threading
-import zlib
 from collections.abc import Iterable
 from typing import Any
 
@@ -45,7 +43,6 @@ RESIDENT_ONLY = frozenset({"balance", "history", "points", "grants", "pay", "cha
                            "points_exchange", "grant_claim", "withdraw"})
 GUEST_ONLY = frozenset({"register"})
 IGNORED_ACTIONS = frozenset({"switch"})  # rich-menu tabs switch on the phone; the postback is a courtesy
-_STRIPES = 64
 
 
 class Handler:
@@ -53,7 +50,6 @@ class Handler:
                  linker: MenuLinker, client: LineClient) -> None:
         self.db, self.engine, self.services, self.sender = db, engine, services, sender
         self.inbox, self.linker, self.client = inbox, linker, client
-        self._locks = [threading.Lock() for _ in range(_STRIPES)]
 
     def handle(self, raw: dict[str, Any]) -> None:
         ev = read(raw)
@@ -82,7 +78,7 @@ class Handler:
             return
         me = lookup(self.db, uid)
         incoming.lang = me.language if me is not None and me.status == "active" else None
-        with self._lock(uid), self.sender.loading(uid):
+        with self.sender.loading(uid):  # the engine holds the user's turn lock (flows.turn_lock)
             token = ORIGIN.set(uid)
             try:
                 if self.engine.claims(incoming):
@@ -94,10 +90,6 @@ class Handler:
                 ORIGIN.reset(token)
         self.sender.reply(ev.reply_token, uid, messages)
         self.ensure_menu(uid)
-
-    def _lock(self, uid: str) -> threading.Lock:
-        """One conversation turn at a time per person (two quick taps must not race on the state)."""
-        return self._locks[zlib.crc32(uid.encode()) % _STRIPES]
 
     def _lang(self, uid: str, known: str | None) -> str:
         return norm_lang(known) if known else self.engine.store.load(uid).lang
@@ -131,8 +123,7 @@ class Handler:
             messages = [texts.welcome_back(me.name, shown, self.menu_replies(uid, shown))]
             self.link_menu(uid)
         else:
-            with self._lock(uid):
-                messages = self.engine.handle(Incoming.follow(uid, lang), self.services)
+            messages = self.engine.handle(Incoming.follow(uid, lang), self.services)
         self.sender.reply(ev.reply_token, uid, messages)
 
     def unfollow(self, ev: Received) -> None:

@@ -43,11 +43,15 @@ from linebot.v3.messaging import (
 from linebot.v3.messaging.exceptions import ApiException
 from linebot.v3.messaging.rest import RESTResponse
 
+from ledger.installation import send_key
+
 log = logging.getLogger(__name__)
 
 MAX_RECIPIENTS = 500  # multicast `to` and bulk-link `userIds` per request
 POOL_SIZE = 32  # kept-alive connections to LINE a process keeps: notice threads, bot workers, with room
-RETRY_KEY_NAMESPACE = uuid.UUID("6f1c3f0e-5a43-4b7e-9a51-7d1f0c2b9e11")  # Machi Wallet's own
+# Keys of a client not tied to a database (tools, unit tests). Servers and staff commands give the
+# client their database's installation id instead (`ledger.installation.namespace`).
+RETRY_KEY_NAMESPACE = uuid.UUID("6f1c3f0e-5a43-4b7e-9a51-7d1f0c2b9e11")
 _NEVER_SENT = (urllib3.exceptions.NewConnectionError, urllib3.exceptions.ConnectTimeoutError)
 T = TypeVar("T")
 
@@ -100,17 +104,15 @@ class _Sent:
     data: Any = None
 
 
-def retry_key_for(key: str) -> str:
-    """LINE wants a UUID; a domain key such as "grant-notice:123" maps to a stable one."""
-    try:
-        return str(uuid.UUID(key))
-    except ValueError:
-        return str(uuid.uuid5(RETRY_KEY_NAMESPACE, key))
+def retry_key_for(key: str, space: uuid.UUID = RETRY_KEY_NAMESPACE) -> str:
+    """LINE wants a UUID; a domain key such as "grant-notice:123" maps to a stable one within the
+    installation `space` (see `ledger.installation.send_key`, the one rule for these keys)."""
+    return send_key(space, key)
 
 
-def chunk_retry_key(prefix: str, index: int) -> str:
+def chunk_retry_key(prefix: str, index: int, space: uuid.UUID = RETRY_KEY_NAMESPACE) -> str:
     """The retry key of chunk `index` of a send: the same on every run with the same prefix."""
-    return str(uuid.uuid5(RETRY_KEY_NAMESPACE, f"{prefix}#{index}"))
+    return send_key(space, f"{prefix}#{index}")
 
 
 def chunks(items: Sequence[T], size: int = MAX_RECIPIENTS) -> list[Sequence[T]]:
@@ -122,7 +124,7 @@ class LineClient:
 
     def __init__(self, api_host: str, access_token: str, timeout: float = 5.0, max_retries: int = 3,
                  backoff: float = 0.2, *, max_backoff: float = 30.0,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, retry_namespace: uuid.UUID | None = None) -> None:
         config = Configuration(host=api_host.rstrip("/"), access_token=access_token)
         config.retries = False  # urllib3 must not retry behind our back (POSTs, retry keys)
         config.connection_pool_maxsize = POOL_SIZE
@@ -134,6 +136,7 @@ class LineClient:
         self.backoff = backoff
         self.max_backoff = max_backoff
         self._sleep = sleep
+        self.retry_namespace = retry_namespace or RETRY_KEY_NAMESPACE  # this installation's (see retry_key_for)
 
     def close(self) -> None:
         self._api_client.close()
@@ -166,7 +169,7 @@ class LineClient:
     def push(self, to: str, messages: list[dict[str, Any]], retry_key: str | None = None, *,
              notification_disabled: bool = False) -> str | None:
         """Send to one user/group/room; one retry key for all attempts. Returns LINE's request id."""
-        key = retry_key_for(retry_key) if retry_key else str(uuid.uuid4())
+        key = retry_key_for(retry_key, self.retry_namespace) if retry_key else str(uuid.uuid4())
         body = _encode_checked(PushMessageRequest, {"to": to, "messages": messages,
                                                     "notificationDisabled": notification_disabled})
         answer = self._call("push", self._post, "/v2/bot/message/push", body,
@@ -193,7 +196,7 @@ class LineClient:
         prefix = retry_key_prefix or str(uuid.uuid4())
         answers: list[tuple[str, _Answer]] = []
         for index, chunk in enumerate(chunks(ids)):
-            key = chunk_retry_key(prefix, index)
+            key = chunk_retry_key(prefix, index, self.retry_namespace)
             request = _model(MulticastRequest, {"to": list(chunk), "messages": messages,
                                                 "notificationDisabled": notification_disabled})
             answers.append((key, self._call("multicast", self._api.multicast_with_http_info, request,
@@ -206,7 +209,7 @@ class LineClient:
         """Send to an audience/demographic; returns the request id to follow its progress."""
         body: dict[str, Any] = {"messages": messages, "notificationDisabled": notification_disabled}
         body.update({k: v for k, v in (("recipient", recipient), ("filter", filter), ("limit", limit)) if v})
-        key = retry_key_for(retry_key) if retry_key else str(uuid.uuid4())
+        key = retry_key_for(retry_key, self.retry_namespace) if retry_key else str(uuid.uuid4())
         answer = self._call("narrowcast", self._api.narrowcast_with_http_info, _model(NarrowcastRequest, body),
                             x_line_retry_key=key, conflict_is_success=True)
         return answer.request_id
@@ -215,7 +218,7 @@ class LineClient:
                   notification_disabled: bool = False) -> str | None:
         """Send to every friend of the account."""
         request = _model(BroadcastRequest, {"messages": messages, "notificationDisabled": notification_disabled})
-        key = retry_key_for(retry_key) if retry_key else str(uuid.uuid4())
+        key = retry_key_for(retry_key, self.retry_namespace) if retry_key else str(uuid.uuid4())
         answer = self._call("broadcast", self._api.broadcast_with_http_info, request,
                             x_line_retry_key=key, conflict_is_success=True)
         return answer.request_id

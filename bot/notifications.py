@@ -6,7 +6,8 @@
 - `offer_grant`: the notice of a claim-type grant, with its 受け取る button, to every eligible resident.
 
 Each push carries a retry key derived from what it is about (the entry id, the resident), so an
-event published twice, or a retried push, reaches the person once. Residents who blocked the
+event published twice, or a retried push, reaches the person once. The client makes it within this
+database's installation id (`ledger.installation`): a restored copy's keys are not the original's. Residents who blocked the
 account (`reachable` false), card-only residents and residents no longer active get nothing; the
 resident who is in the middle of a chat that caused the event (claiming a grant, exchanging
 points) gets the bot's reply instead of a second, pushed message.

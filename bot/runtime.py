@@ -40,6 +40,7 @@ from flows.engine import Engine
 from flows.loader import DEFINITIONS, load_flows
 from flows.state import DbStateStore
 from flows.verification import CounterVerifier
+from ledger import installation
 from ledger.clock import utcnow
 from ledger.events import MessageBus
 from ledger.outbox import Outbox, Relay
@@ -194,6 +195,7 @@ def build(machi: Any, *, client: LineClient | None = None, clock: Clock = utcnow
           notices: int | None = None, relay_mode: str | None = None) -> Bot:
     config = machi.config
     client = client or LineClient(config.line_api_host, config.line_channel_access_token, timeout=5.0)
+    client.retry_namespace = installation.namespace(machi.db)  # keys of this copy of the database only
     sender = Sender(client, Renderer(config.liff_id))
     inbox = Inbox(machi.db)
     linker = MenuLinker(machi.db, client)

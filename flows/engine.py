@@ -56,9 +56,14 @@ class Engine:
         return not _unclaimed_action(self.registry, incoming)
 
     def handle(self, incoming: Incoming, services: Any = None) -> list[Message]:
-        """Answer one incoming message; the user's state is loaded and saved around it."""
+        """Answer one incoming message; the user's state is loaded and saved around it, with the
+        user's turn lock held throughout (two turns at once would lose one; see flows.turn_lock)."""
         if not self.claims(incoming):
             return []
+        with self.store.turn(incoming.user_id):
+            return self._turn(incoming, services)
+
+    def _turn(self, incoming: Incoming, services: Any) -> list[Message]:
         now = self.clock()
         try:
             state = self.store.load(incoming.user_id)

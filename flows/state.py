@@ -7,6 +7,7 @@ JSON-able values so they survive restarts and deploys.
 from __future__ import annotations
 
 import copy
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -15,6 +16,7 @@ from sqlalchemy import JSON, DateTime, String, bindparam, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
+from flows import turn_lock
 from ledger.clock import utcnow
 from ledger.db import Base, Database
 
@@ -62,6 +64,10 @@ class StateStore(Protocol):
 
     def save(self, state: UserState) -> None: ...
 
+    def turn(self, user_key: str) -> AbstractContextManager[None]:
+        """Held around a turn's load, run and save: one turn of a user at a time (`flows.turn_lock`)."""
+        ...
+
 
 class ConversationState(Base):
     """The conversation stack of one LINE user (or any channel's user key)."""
@@ -82,6 +88,10 @@ class DbStateStore:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._turns = turn_lock.for_database(db)
+
+    def turn(self, user_key: str) -> AbstractContextManager[None]:
+        return self._turns.hold(user_key)
 
     def load(self, user_key: str) -> UserState:
         # Core, not the ORM: this runs twice a turn and an identity map buys nothing here.
@@ -119,6 +129,10 @@ class InMemoryStateStore:
 
     def __init__(self) -> None:
         self.rows: dict[str, dict[str, Any]] = {}
+        self._turns = turn_lock.LocalTurnLock()
+
+    def turn(self, user_key: str) -> AbstractContextManager[None]:
+        return self._turns.hold(user_key)
 
     def load(self, user_key: str) -> UserState:
         row = self.rows.get(user_key)

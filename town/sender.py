@@ -3,6 +3,7 @@ lottery results are written against it and tested with a fake; the real one is t
 (time-outs, retries, retry keys, ≤500 recipients a request)."""
 from __future__ import annotations
 
+import uuid
 from typing import Any, Protocol
 
 from bot.line_client import LineClient
@@ -18,6 +19,8 @@ class Sender(Protocol):
         ...
 
 
-def line_sender(config: Config) -> LineClient:
-    """The bot's client, aimed at LINE_API_HOST (the local fake LINE in dev and in tests)."""
-    return LineClient(config.line_api_host, config.line_channel_access_token, timeout=10.0, max_retries=3)
+def line_sender(config: Config, retry_namespace: uuid.UUID) -> LineClient:
+    """The bot's client, aimed at LINE_API_HOST (the local fake LINE in dev and in tests), making its
+    retry keys within the database's installation id (`ledger.installation.namespace`)."""
+    return LineClient(config.line_api_host, config.line_channel_access_token, timeout=10.0, max_retries=3,
+                      retry_namespace=retry_namespace)

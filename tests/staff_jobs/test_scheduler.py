@@ -19,7 +19,7 @@ from bot.inbox import Inbox
 from bot.models import WebhookEvent
 from config import load_config
 from flows.state import DbStateStore, UserState
-from ledger import invariants, registry
+from ledger import installation, invariants, registry
 from ledger.clock import JST, jst_date
 from ledger.models import AuditLog, Lot, Payout, PayoutBatch
 from ledger.services import issuing, payments
@@ -32,7 +32,7 @@ from .conftest import ROOT, flex_actions, flex_texts, later, machi
 
 @pytest.fixture
 def runtime(core, line_env, tmp_path):
-    scheduler.install(scheduler.Runtime(core, lambda: line_sender(load_config()), payout_dir=tmp_path / "payouts"))
+    scheduler.install(scheduler.Runtime(core, lambda: line_sender(load_config(), installation.namespace(core.db)), payout_dir=tmp_path / "payouts"))
     yield
     scheduler._runtime = None
 
