@@ -37,6 +37,7 @@ from bot.sender import Sender
 from flows.actions import Services
 from flows.clock import Clock
 from flows.engine import Engine
+from flows.faq import FAQ_FILE
 from flows.loader import DEFINITIONS, load_flows
 from flows.state import DbStateStore
 from flows.verification import CounterVerifier
@@ -197,7 +198,7 @@ def build(machi: Any, *, client: LineClient | None = None, clock: Clock = utcnow
     sender = Sender(client, Renderer(config.liff_id))
     inbox = Inbox(machi.db)
     linker = MenuLinker(machi.db, client)
-    registry = load_flows(DEFINITIONS, BOT_FLOWS, strict=True)
+    registry = load_flows(DEFINITIONS, BOT_FLOWS, strict=True, faq=FAQ_FILE)
     engine = Engine(registry, DbStateStore(machi.db), clock)
     services = Services(db=machi.db, extras={"uow": machi.uow, "verifier": CounterVerifier(), "flows": registry})
     handler = Handler(machi.db, engine, services, sender, inbox, linker, client)
