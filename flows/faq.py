@@ -32,7 +32,7 @@ class FaqEntry:
     says: tuple[str, ...]
     answer: LocalText | None = None
     flow: str | None = None
-    chips: tuple[str, ...] = ()
+    chips: tuple[str, ...] = ()  # flows offered under the answer; the first few this person may use are shown
 
 
 @dataclass(frozen=True)
@@ -99,8 +99,6 @@ def _entry(raw: Any, where: str) -> FaqEntry:
     if flow is not None and not isinstance(flow, str):
         raise FlowSpecError(f"{where}: `flow` is a flow id")
     chips = _words(raw.get("chips", []), f"{where}: `chips`")
-    if len(chips) > MAX_CHIPS:
-        raise FlowSpecError(f"{where}: at most {MAX_CHIPS} `chips`")
     return FaqEntry(id=entry_id, says=says, answer=answer, flow=flow, chips=chips)
 
 

@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Protocol
 
 import jaconv
 from rapidfuzz import fuzz
@@ -141,3 +142,21 @@ def _contains(said: str, phrase: str) -> bool:
     if phrase.isascii():  # English: whole words only ("hi" is not in "machi")
         return re.search(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])", said) is not None
     return len(phrase) >= 2 and phrase in said
+
+
+class _Routes(Protocol):
+    def by_keyword(self, text: str) -> FlowSpec | None: ...
+
+    def matcher(self) -> TypedMatcher: ...
+
+
+def destination(registry: _Routes, text: str) -> str:
+    """Where `text`, typed with nothing running, leads: a flow id, `faq:<entry id>` or `fallback`.
+    The engine's own order (a keyword or menu label, then the matcher), named for tests and the bench."""
+    flow = registry.by_keyword(text)
+    if flow is not None:
+        return flow.id
+    hit = registry.matcher().match(text)
+    if hit is None:
+        return "fallback"
+    return hit.target.flow or f"faq:{hit.target.entry.id if hit.target.entry else '?'}"
