@@ -171,7 +171,7 @@ class _Turn:
         if not isinstance(step, AskStep) or step.input not in ("choice", "yesno"):
             return False
         try:
-            parse_answer(step, inc, self.today)
+            parse_answer(step, inc, self.today, top)
         except InputError:
             return False
         return True
@@ -281,7 +281,7 @@ class _Turn:
             value = None
         else:
             try:
-                value = parse_answer(step, inc, self.today)
+                value = parse_answer(step, inc, self.today, frame)
             except InputError as e:
                 self.out.append(Text(e.message(self.lang)))
                 return self._prompt(frame)

@@ -68,6 +68,12 @@ def _key(text: str) -> tuple[str, str]:
     return written, _READER.read(written)
 
 
+def same_words(a: str, b: str) -> bool:
+    """The same words however written: ぜんぶ / 全部 / ゼンブ, 2セット / ２せっと."""
+    ka, kb = _key(a), _key(b)
+    return bool(ka[0]) and (ka[0] == kb[0] or ka[1] == kb[1])
+
+
 @dataclass(frozen=True)
 class Target:
     """Where a typed message leads: a flow to start, or an FAQ entry to answer."""
