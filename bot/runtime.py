@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -199,6 +200,8 @@ def build(machi: Any, *, client: LineClient | None = None, clock: Clock = utcnow
     inbox = Inbox(machi.db)
     linker = MenuLinker(machi.db, client)
     registry = load_flows(DEFINITIONS, BOT_FLOWS, strict=True, faq=FAQ_FILE)
+    if config.env != "test":  # the typed-question index takes ~2 s to build: not on a resident's first message
+        threading.Thread(target=registry.matcher, name="faq-warm-up", daemon=True).start()
     engine = Engine(registry, DbStateStore(machi.db), clock)
     services = Services(db=machi.db, extras={"uow": machi.uow, "verifier": CounterVerifier(), "flows": registry})
     handler = Handler(machi.db, engine, services, sender, inbox, linker, client)
