@@ -135,3 +135,10 @@ def test_an_faq_naming_a_missing_flow_is_refused_at_load():
 def test_faq_mistakes_are_named_at_load(raw):
     with pytest.raises(FlowSpecError):
         parse_faq(raw)
+
+
+def test_every_menu_label_typed_starts_its_flow_in_either_language(town):
+    for flow in town.menu():
+        for lang in ("ja", "en"):
+            assert destination(town, flow.title_for(lang)) == flow.id, (flow.id, lang)
+            assert destination(town, f" {flow.title_for(lang)}。") == flow.id, (flow.id, lang)
