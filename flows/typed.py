@@ -14,7 +14,6 @@ import threading
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Protocol
 
 import jaconv
@@ -58,9 +57,9 @@ class _Reader:
 _READER = _Reader()
 
 
-@lru_cache(maxsize=4096)
 def _key(text: str) -> tuple[str, str]:
-    """(written, read), both without spaces unless the text is plain ASCII (English words)."""
+    """(written, read), both without spaces unless the text is plain ASCII (English words). Not cached:
+    what residents type may be personal and is kept nowhere."""
     folded = fold(text)
     if _ASCII.fullmatch(folded):
         return folded, folded
