@@ -40,7 +40,13 @@ def staff(args: argparse.Namespace) -> list[dict]:
     return out
 
 
-SUITES = {"ledger": ledger, "liff": liff, "webhook": webhook, "staff": staff}
+def faq(args: argparse.Namespace) -> list[dict]:
+    from bench import faq_bench  # noqa: PLC0415
+
+    return [faq_bench.run()]
+
+
+SUITES = {"ledger": ledger, "liff": liff, "webhook": webhook, "staff": staff, "faq": faq}
 
 
 def main() -> None:

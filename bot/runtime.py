@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -37,6 +38,7 @@ from bot.sender import Sender
 from flows.actions import Services
 from flows.clock import Clock
 from flows.engine import Engine
+from flows.faq import FAQ_FILE
 from flows.loader import DEFINITIONS, load_flows
 from flows.state import DbStateStore
 from flows.verification import CounterVerifier
@@ -199,7 +201,9 @@ def build(machi: Any, *, client: LineClient | None = None, clock: Clock = utcnow
     sender = Sender(client, Renderer(config.liff_id))
     inbox = Inbox(machi.db)
     linker = MenuLinker(machi.db, client)
-    registry = load_flows(DEFINITIONS, BOT_FLOWS, strict=True)
+    registry = load_flows(DEFINITIONS, BOT_FLOWS, strict=True, faq=FAQ_FILE)
+    if config.env != "test":  # the typed-question index takes ~2 s to build: not on a resident's first message
+        threading.Thread(target=registry.matcher, name="faq-warm-up", daemon=True).start()
     engine = Engine(registry, DbStateStore(machi.db), clock)
     services = Services(db=machi.db, extras={"uow": machi.uow, "verifier": CounterVerifier(), "flows": registry})
     handler = Handler(machi.db, engine, services, sender, inbox, linker, client)

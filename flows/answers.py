@@ -25,8 +25,9 @@ from flows.normalize import (
     parse_yesno,
     plain,
 )
-from flows.spec import AskStep, Condition, FlowSpec
+from flows.spec import VAR_REF, AskStep, ChoiceSpec, Condition, FlowSpec
 from flows.state import Frame
+from flows.typed import same_words
 from flows.wareki import to_wareki
 
 SKIP_WORDS = {"なし", "ない", "無し", "特になし", "とくになし", "特にない", "スキップ", "とばす", "skip", "none", "no comment"}
@@ -36,9 +37,12 @@ def _need(key: str) -> InputError:
     return InputError(t(key, "ja"), t(key, "en"))
 
 
-def parse_answer(step: AskStep, inc: Incoming, today: date) -> Any:
-    """The JSON-able value for `step` from `inc`, or InputError saying what was expected."""
+def parse_answer(step: AskStep, inc: Incoming, today: date, frame: Frame | None = None) -> Any:
+    """The JSON-able value for `step` from `inc`, or InputError saying what was expected.
+    `frame` gives the values of bounds and suggestions written as `{vars.x}`."""
     kind = step.input
+    if kind == "number":
+        return _number(step, inc, frame)
     if kind == "location":
         if inc.kind != "location" or not inc.location:
             raise _need("need_location")
@@ -58,6 +62,47 @@ def parse_answer(step: AskStep, inc: Incoming, today: date) -> Any:
     return _typed(step, inc.text, today)
 
 
+def resolve(value: Any, frame: Frame | None) -> Any:
+    """A bound or suggestion written as `{vars.x}`: that var as a whole number (None if unset)."""
+    if isinstance(value, str) and (m := VAR_REF.fullmatch(value)):
+        raw = frame.vars.get(m[1]) if frame is not None else None
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            return None
+    return value
+
+
+def suggestions(step: AskStep, frame: Frame | None, *, unique: bool = True) -> list[tuple[ChoiceSpec, int]]:
+    """A number's suggested answers with their values now: unset and out-of-range ones left out (the
+    lottery never offers 3 sets when the limit is 2), and with `unique` a value offered twice (全部 = 500)."""
+    lo, hi = resolve(step.min, frame), resolve(step.max, frame)
+    out: list[tuple[ChoiceSpec, int]] = []
+    for s in step.suggest:
+        value = resolve(s.value, frame)
+        value = int(value) if isinstance(value, str) and value.lstrip("-").isdigit() else value
+        if not isinstance(value, int) or (lo is not None and value < lo) or (hi is not None and value > hi):
+            continue
+        if not unique or all(value != v for _, v in out):
+            out.append((s, value))
+    return out
+
+
+def _number(step: AskStep, inc: Incoming, frame: Frame | None) -> int:
+    """Typed (１，０００円, 二セット), a suggestion's button, or a suggestion's label typed (ぜんぶ)."""
+    lo, hi = resolve(step.min, frame), resolve(step.max, frame)
+    if inc.kind == "postback" and "a" in inc.data:
+        return parse_int(inc.data["a"], min=lo, max=hi)
+    if inc.kind != "text":
+        raise _need("need_text")
+    offered = suggestions(step, frame, unique=False)
+    for choice, value in offered:
+        labels = [pick(choice.label, lang) for lang in ("ja", "en")]
+        if any(not VAR_REF.search(label) and same_words(inc.text, label) for label in labels):
+            return value
+    return parse_int(inc.text, min=lo, max=hi, example=offered[0][1] if offered else None)
+
+
 def _choice_value(step: AskStep, value: str) -> Any:
     if step.input == "yesno":
         if value in ("yes", "no"):
@@ -73,8 +118,6 @@ def _typed(step: AskStep, text: str, today: date) -> Any:
         return parse_choice(text, [{"value": c.value, "label": c.label} for c in step.choices])
     if kind == "yesno":
         return parse_yesno(text)
-    if kind == "number":
-        return parse_int(text, min=step.min, max=step.max)
     if kind == "date":
         lo, hi = (today if b == "today" else b for b in (step.min, step.max))
         return parse_date(text, min=lo, max=hi, today=today).isoformat()

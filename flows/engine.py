@@ -3,9 +3,11 @@
 Per user it keeps a stack of frames (see `flows.state`). Each call:
 1. drops the stack if the user was idle past the flow's `idle_timeout_minutes`;
 2. handles やめる / キャンセル (cancel, nothing changed) and 戻る (back one question);
-3. starts a flow on a trigger (a keyword, a `flow=<id>` or rich-menu `action=<key>` postback,
-   a follow), on top of any running one, which resumes or is dropped when the new one ends;
-4. otherwise feeds the input to the current question or confirm step;
+3. starts a flow on a trigger (a keyword or menu label, a `flow=<id>` or rich-menu `action=<key>`
+   postback, a follow), on top of any running one, which resumes or is dropped when the new one ends;
+4. otherwise feeds the input to the current question or confirm step; with nothing running, a
+   typed message is matched (`flows.typed`) to a flow or an FAQ answer (`flows.faq`), and when
+   nothing fits the FAQ's fallback gives the town's phone number and a few buttons;
 5. runs say / branch / action steps until the next question, confirm or end.
 
 A postback `action=<key>` that no flow claims (a rich-menu tab switch, a balance tile) is not the
@@ -22,10 +24,11 @@ from flows.answers import evaluate, interpolate, is_skip, parse_answer
 from flows.clock import Clock
 from flows.context import ActionContext, ActionResult
 from flows.errors import ActionError, InputError
+from flows.faq import MAX_CHIPS
 from flows.i18n import norm_lang, pick, t
-from flows.inputs import Incoming
+from flows.inputs import Incoming, postback_data
 from flows.loader import FlowRegistry
-from flows.messages import Message, Text
+from flows.messages import Message, QuickReply, Text
 from flows.normalize import parse_yesno, plain
 from flows.spec import ActionStep, AskStep, BranchStep, ConfirmStep, EndStep, FlowSpec, SayStep
 from flows.state import Frame, StateStore, UserState
@@ -132,8 +135,12 @@ class _Turn:
         if inc.kind == "postback" and "flow" in inc.data:
             return self._help()  # an old button for a flow that no longer exists
         top = self.state.top
-        if top is None or (inc.kind == "text" and _word(inc.text, HELP_WORDS)):
+        if inc.kind == "text" and _word(inc.text, HELP_WORDS):
             return self._help(keep_going=top is not None)
+        if top is None and inc.kind == "text" and self.registry.faq is not None:
+            return self._typed(inc.text)
+        if top is None:
+            return self._help()
         self._feed(top, inc)
 
     def _is_nav(self, inc: Incoming, nav: str, words: set[str]) -> bool:
@@ -169,7 +176,7 @@ class _Turn:
         if not isinstance(step, AskStep) or step.input not in ("choice", "yesno"):
             return False
         try:
-            parse_answer(step, inc, self.today)
+            parse_answer(step, inc, self.today, top)
         except InputError:
             return False
         return True
@@ -187,6 +194,29 @@ class _Turn:
             self.out.append(Text(t("continue_here", self.lang)))
             return self._prompt(self.state.top)
         self.out.append(render.help_message(self._menu(), self.lang, prefix=prefix))
+
+    def _typed(self, text: str) -> None:
+        """A typed message with nothing running: the flow or FAQ answer it matches, else the fallback."""
+        faq = self.registry.faq
+        assert faq is not None
+        hit = self.registry.matcher().match(text)
+        if hit is None:
+            log.info("a typed message matched no flow or FAQ entry")  # never the text: it may be personal
+            self.out.append(Text(faq.text(faq.fallback, self.lang), self._chips(faq.chips)))
+            return
+        if hit.target.flow is not None:
+            flow = self.registry.get(hit.target.flow)
+            assert flow is not None  # the registry checked the FAQ's flows when it loaded
+            return self._start(flow, {})
+        entry = hit.target.entry
+        assert entry is not None
+        self.out.append(Text(faq.text(entry.answer, self.lang), self._chips(entry.chips)))
+
+    def _chips(self, flow_ids: tuple[str, ...]) -> list[QuickReply]:
+        """Buttons for the first few of these flows that this person is offered."""
+        offered = {f.id: f for f in self._menu()}
+        flows = [offered[i] for i in flow_ids if i in offered][:MAX_CHIPS]
+        return [QuickReply.postback(f.title_for(self.lang)[:20], postback_data(flow=f.id)) for f in flows]
 
     def _menu(self) -> list[FlowSpec]:
         """The menu flows this user is offered: `services.menu_for(flows, user_key)` may narrow them
@@ -256,7 +286,7 @@ class _Turn:
             value = None
         else:
             try:
-                value = parse_answer(step, inc, self.today)
+                value = parse_answer(step, inc, self.today, frame)
             except InputError as e:
                 self.out.append(Text(e.message(self.lang)))
                 return self._prompt(frame)

@@ -20,23 +20,32 @@ from flows import (  # noqa: F401
     wallet_actions,
 )
 from flows.actions import ACTIONS, ActionRegistry
+from flows.faq import Faq, load_faq
 from flows.normalize import plain
 from flows.spec import FlowSpec, FlowSpecError, parse_flow
+from flows.typed import TypedMatcher
 from flows.yaml_loaders import load_flow_yaml
 
 DEFINITIONS = Path(__file__).parent / "definitions"
 
 
 class FlowRegistry:
-    """All flows by id and by trigger word, plus the actions they may call."""
+    """All flows by id and by trigger word, plus the actions they may call and the FAQ (if any)
+    that typed questions are matched against."""
 
-    def __init__(self, flows: Iterable[FlowSpec], actions: ActionRegistry | None = None) -> None:
+    def __init__(self, flows: Iterable[FlowSpec], actions: ActionRegistry | None = None,
+                 faq: Faq | None = None) -> None:
         self.actions = actions if actions is not None else ACTIONS
+        self.faq = faq
         self.flows: dict[str, FlowSpec] = {}
         self._keywords: dict[str, FlowSpec] = {}
+        self._titles: dict[str, FlowSpec] = {}
         self._actions: dict[str, FlowSpec] = {}
+        self._matcher: TypedMatcher | None = None
         for flow in flows:
             self._add(flow)
+        if faq is not None:
+            self._check_faq(faq)
 
     def _add(self, flow: FlowSpec) -> None:
         if flow.id in self.flows:
@@ -53,13 +62,31 @@ class FlowRegistry:
             self._actions[key] = flow
         if flow.follow and (other := self.follow_flow()) is not None:
             raise FlowSpecError(f"{flow.source}: only one flow may start on follow ({other.id!r} does)")
+        if flow.menu:  # a menu button's label, typed, starts it too (夏まつり申込)
+            for lang in ("ja", "en"):
+                self._titles.setdefault(plain(flow.title_for(lang)), flow)
         self.flows[flow.id] = flow
+
+    def _check_faq(self, faq: Faq) -> None:
+        unknown = sorted(faq.flow_ids() - set(self.flows))
+        if unknown:
+            raise FlowSpecError(f"{faq.source}: names flow(s) that do not exist: {', '.join(unknown)}")
 
     def get(self, flow_id: str) -> FlowSpec | None:
         return self.flows.get(flow_id)
 
     def by_keyword(self, text: str) -> FlowSpec | None:
-        return self._keywords.get(plain(text)) if text else None
+        """The flow a typed word starts: one of its keywords, or a menu flow's button label."""
+        if not text:
+            return None
+        said = plain(text)
+        return self._keywords.get(said) or self._titles.get(said)
+
+    def matcher(self) -> TypedMatcher:
+        """Typed questions against every flow's words and the FAQ; built on first use."""
+        if self._matcher is None:
+            self._matcher = TypedMatcher(self.flows.values(), self.faq)
+        return self._matcher
 
     def by_postback(self, flow_id: str) -> FlowSpec | None:
         flow = self.flows.get(flow_id)
@@ -112,9 +139,12 @@ def flow_files(*dirs: str | Path) -> list[Path]:
     return files
 
 
-def load_flows(*dirs: str | Path, actions: ActionRegistry | None = None, strict: bool = False) -> FlowRegistry:
-    """Load every flow file; with strict=True also refuse flows whose actions are not registered."""
-    registry = FlowRegistry((load_flow_file(p) for p in flow_files(*dirs)), actions)
+def load_flows(*dirs: str | Path, actions: ActionRegistry | None = None, strict: bool = False,
+               faq: str | Path | None = None) -> FlowRegistry:
+    """Load every flow file (and the FAQ file, if given); with strict=True also refuse flows whose
+    actions are not registered."""
+    registry = FlowRegistry((load_flow_file(p) for p in flow_files(*dirs)), actions,
+                            load_faq(faq) if faq is not None else None)
     if strict:
         registry.check_actions()
     return registry

@@ -74,20 +74,31 @@ def _numerals_to_digits(text: str) -> str:
 
 # ----------------------------------------------------------------------------------- numbers
 
-_UNIT_SUFFIX = re.compile(r"(円|えん|人|名|にん|めい|個|こ|枚|まい|歳|才|さい|件|回|本|点|ポイント|pt|yen|people)$",
-                          re.IGNORECASE)
+_UNIT_SUFFIX = re.compile(r"(円|えん|人|名|にん|めい|個|こ|枚|まい|歳|才|さい|件|回|本|点|ポイント|ぽいんと|pt|"
+                          r"セット|せっと|組|口|くち|yen|people|sets?|points?)$", re.IGNORECASE)
 
 
-def parse_int(text: str, *, min: int | None = None, max: int | None = None) -> int:
-    """'１，０００円' → 1000, '三人' → 3; refuses decimals and values outside [min, max]."""
+def parse_int(text: str, *, min: int | None = None, max: int | None = None, example: int | None = None) -> int:
+    """'１，０００円' → 1000, '三人' → 3, '２せっと' → 2; refuses decimals and values outside [min, max].
+
+    The example in the message is `example`, else 3 moved inside [min, max] (never 3 when the limit is 2)."""
     s = _numerals_to_digits(narrow(text))
     s = re.sub(r"[,、，\s]", "", s).lstrip("¥￥")
     s = _UNIT_SUFFIX.sub("", s)
     if re.fullmatch(r"\d+\.\d+", s):
         raise InputError("小数ではなく、整数で入力してください。", "Please enter a whole number.")
     if not re.fullmatch(r"-?\d+", s):
-        raise InputError("数字で入力してください（例：3）。", "Please enter a number (e.g. 3).")
+        shown = example if example is not None else _inside(3, min, max)
+        raise InputError(f"数字で入力してください（例：{shown}）。", f"Please enter a number (e.g. {shown}).")
     return _check_range(int(s), min, max)
+
+
+def _inside(n: int, lo: int | None, hi: int | None) -> int:
+    if hi is not None:
+        n = hi if n > hi else n
+    if lo is not None:
+        n = lo if n < lo else n
+    return n
 
 
 def _check_range(n: int, lo: int | None, hi: int | None) -> int:

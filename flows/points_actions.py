@@ -102,8 +102,8 @@ def exchange_start(ctx: ActionContext) -> ActionResult:
         raise ActionError(f"交換には{rule.from_units:,}ポイント必要です。いまのポイントは{have:,}ポイントです。",
                           f"You need {rule.from_units:,} points to exchange; you have {have:,}.")
     most = have // rule.from_units * rule.from_units
-    return ActionResult(vars={"unit": rule.from_units, "have": have, "most": most, "from_code": src.code,
-                              "to_code": dst.code, "to_name": money_name(dst.name, dst.name_en, lang)})
+    return ActionResult(vars={"unit": rule.from_units, "unit2": 2 * rule.from_units, "have": have, "most": most,
+                              "from_code": src.code, "to_code": dst.code, "to_name": money_name(dst.name, dst.name_en, lang)})
 
 
 @action("exchange_quote")

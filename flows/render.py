@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flows.answers import display, interpolate
+from flows.answers import display, interpolate, suggestions
 from flows.i18n import pick, t
 from flows.inputs import postback_data
 from flows.messages import MAX_QUICK_REPLIES, Button, Card, QuickReply, Text
@@ -38,6 +38,8 @@ def ask_message(flow: FlowSpec, step: AskStep, frame: Frame, lang: str, today: d
         text += "\n" + interpolate(step.hint, flow, frame, lang)
     ref = step_ref(flow, step.id)
     replies = _input_replies(step, ref, lang, today)
+    replies += [QuickReply.postback(interpolate(c.label, flow, frame, lang)[:20], postback_data(a=value, s=ref))
+                for c, value in suggestions(step, frame)]
     if step.optional:
         replies.append(QuickReply.postback(t("skip", lang), postback_data(nav="skip", s=ref)))
     return Text(text, _fit(replies, nav_replies(frame, lang)))

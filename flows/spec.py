@@ -22,6 +22,7 @@ OPERATORS = ("equals", "not_equals", "in", "not_in", "gt", "gte", "lt", "lte", "
 MAX_CHOICES = 11  # 13 quick replies minus 戻る and やめる
 MAX_LABEL = 20  # LINE quick-reply label
 _ID = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,47}")
+VAR_REF = re.compile(r"\{vars\.([A-Za-z_][A-Za-z0-9_]*)\}")  # a number known only when the flow runs
 _FLOW_ID = re.compile(r"[a-z][a-z0-9_]{0,47}")
 
 
@@ -82,6 +83,7 @@ class AskStep(Step):
     pattern: str | None = None
     pattern_error: LocalText | None = None
     initial: str | None = None  # date picker's first position, e.g. 1960-01-01 for birth dates
+    suggest: tuple[ChoiceSpec, ...] = ()  # a number's usual answers as buttons (values may be {vars.x})
 
     def label_for(self, lang: str) -> str:
         return pick(self.label, lang) if self.label else self.key
@@ -161,7 +163,7 @@ _COMMON = {"id", "type", "next"}
 _ALLOWED_KEYS: dict[str, set[str]] = {
     "say": _COMMON | {"text"},
     "ask": _COMMON | {"key", "prompt", "input", "label", "hint", "choices", "optional", "min", "max",
-                      "min_len", "max_len", "pattern", "pattern_error", "initial"},
+                      "min_len", "max_len", "pattern", "pattern_error", "initial", "suggest"},
     "confirm": _COMMON | {"summary", "title", "fields"},
     "action": _COMMON | {"action", "with", "on_error"},
     "branch": _COMMON | {"cases", "default"},
@@ -282,6 +284,9 @@ def _ask(item: Mapping[str, Any], step_id: str, nxt: str, where: str) -> Step:
         except (re.error, TypeError) as e:
             raise FlowSpecError(f"{where}: `pattern` is not a valid regular expression: {e}") from None
     lo, hi = _bound(item.get("min"), kind, where), _bound(item.get("max"), kind, where)
+    suggest = _suggest(item.get("suggest"), kind, where)
+    if len(suggest) > MAX_CHOICES - (1 if optional else 0):
+        raise FlowSpecError(f"{where}: at most {MAX_CHOICES} `suggest` buttons")
     return AskStep(
         id=step_id, type="ask", next=nxt, key=key, input=kind, choices=choices, label=label,
         prompt=_local_text(item.get("prompt"), f"{where}: `prompt`"),
@@ -290,8 +295,30 @@ def _ask(item: Mapping[str, Any], step_id: str, nxt: str, where: str) -> Step:
         min=lo, max=hi, min_len=_int(item.get("min_len", 1), f"{where}: `min_len`"),
         max_len=_int(item.get("max_len", 200), f"{where}: `max_len`"), pattern=pattern,
         pattern_error=_opt_text(item.get("pattern_error"), f"{where}: `pattern_error`"),
-        initial=str(item["initial"]) if item.get("initial") is not None else None,
+        initial=str(item["initial"]) if item.get("initial") is not None else None, suggest=suggest,
     )
+
+
+def _suggest(raw: Any, kind: str, where: str) -> tuple[ChoiceSpec, ...]:
+    """`suggest: [{label: 1セット, value: 1}, {label: 全部, value: "{vars.most}"}]` for a number."""
+    if raw is None:
+        return ()
+    if kind != "number":
+        raise FlowSpecError(f"{where}: `suggest` only goes with `input: number` (use `choices` otherwise)")
+    if not isinstance(raw, list) or not raw:
+        raise FlowSpecError(f"{where}: `suggest` must be a list of {{label, value}}")
+    out: list[ChoiceSpec] = []
+    for c in raw:
+        if not isinstance(c, Mapping) or set(c) != {"label", "value"}:
+            raise FlowSpecError(f"{where}: each `suggest` item is {{label: ..., value: ...}}")
+        value = c["value"]
+        if not (isinstance(value, int) and not isinstance(value, bool)) and not (
+                isinstance(value, str) and VAR_REF.fullmatch(value)):
+            raise FlowSpecError(f"{where}: a `suggest` value is a whole number or \"{{vars.name}}\" (got {value!r})")
+        label = _local_text(c["label"], f"{where}: suggest `label`")
+        _label_length(label, f"{where}: suggest {value!r}")
+        out.append(ChoiceSpec(value=str(value), label=label))
+    return tuple(out)
 
 
 def _choices(raw: Any, kind: str, where: str) -> tuple[ChoiceSpec, ...]:
@@ -324,7 +351,9 @@ def _bound(raw: Any, kind: str, where: str) -> Any:
     if raw is None:
         return None
     if kind == "number":
-        return _int(raw, f"{where}: `min`/`max`")
+        if isinstance(raw, str) and VAR_REF.fullmatch(raw):
+            return raw  # known when the flow runs, e.g. max: "{vars.limit}"
+        return _int(raw, f"{where}: `min`/`max` (a whole number or \"{{vars.name}}\")")
     if kind == "date":
         if raw == "today" or isinstance(raw, date):
             return raw

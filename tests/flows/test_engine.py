@@ -480,3 +480,40 @@ def test_back_does_not_cross_an_action(chat):
     assert "場所を送ってください" in chat.text() and "戻る" not in chat.labels()
     chat.say("戻る")
     assert "これより前には戻れません" in chat.text()
+
+
+def test_a_number_offers_its_suggestions_within_the_limit_and_takes_their_words():
+    from flows.loader import FlowRegistry
+
+    spec = load_flow_text("""
+id: sets
+title: セット
+triggers: {keywords: [セット申込]}
+steps:
+  - type: action
+    action: set_vars
+    with: {limit: 2}
+  - type: ask
+    key: n
+    prompt: 何セット？
+    input: number
+    min: 1
+    max: "{vars.limit}"
+    suggest:
+      - {label: 1セット, value: 1}
+      - {label: 2セット, value: 2}
+      - {label: 3セット, value: 3}
+      - {label: 全部, value: "{vars.limit}"}
+  - type: end
+    text: "{answers.n}セットですね。"
+""")
+    chat = Chat(Engine(FlowRegistry([spec]), InMemoryStateStore()), Services())
+    chat.say("セット申込")
+    assert chat.labels() == ["1セット", "2セット", "やめる"]  # 3 is over the limit, 全部 is 2 again
+    chat.say("3")
+    assert "1から2までの数" in chat.text() and "例：3" not in chat.text()
+    chat.say("ぜんぶ")
+    assert "2セットですね" in chat.text()
+    chat.say("セット申込")
+    chat.tap("1セット")
+    assert "1セットですね" in chat.text()

@@ -261,3 +261,14 @@ def test_text_limits_and_patterns():
     assert "3文字以内" in refused(parse_text, "abcd", max_len=3).message_ja
     err = refused(parse_text, "12", pattern=r"\d{3}", pattern_error={"ja": "3桁で", "en": "3 digits"})
     assert err.message("en") == "3 digits"
+
+
+@pytest.mark.parametrize("typed", ["2セット", "２せっと", "二セット", "2 sets", "２組", "2口"])
+def test_sets_are_numbers(typed):
+    assert parse_int(typed, min=1, max=2) == 2
+
+
+def test_the_example_for_a_number_stays_inside_its_limits():
+    assert "例：2" in refused(parse_int, "たくさん", min=1, max=2).message_ja
+    assert "例：1" in refused(parse_int, "たくさん", min=1, max=1).message_ja
+    assert "例：500" in refused(parse_int, "たくさん", min=1, max=1500, example=500).message_ja

@@ -176,3 +176,29 @@ def test_rich_menu_actions_start_flows_and_must_be_unique():
     assert FlowRegistry([one]).by_action("register") is one
     with pytest.raises(FlowSpecError, match="postback action 'register' already starts flow 'a'"):
         FlowRegistry([one, two])
+
+
+def test_number_bounds_and_suggestions_may_name_vars():
+    spec = load_flow_text(flow("""
+        - type: ask
+          key: n
+          prompt: 何個？
+          input: number
+          max: "{vars.limit}"
+          suggest:
+            - {label: 1個, value: 1}
+            - {label: 全部, value: "{vars.limit}"}
+        - type: end
+    """))
+    ask = spec.ask_for("n")
+    assert ask.max == "{vars.limit}" and [c.value for c in ask.suggest] == ["1", "{vars.limit}"]
+
+
+@pytest.mark.parametrize(("body", "says"), [
+    ('input: number\n  max: "{limit}"', "whole number"),
+    ("input: text\n  suggest: [{label: a, value: 1}]", "only goes with `input: number`"),
+    ("input: number\n  suggest: [{label: a, value: many}]", "whole number"),
+    ("input: number\n  suggest: [{label: a}]", "{label: ..., value: ...}"),
+])
+def test_wrong_suggestions_are_named(body, says):
+    assert says in error(flow(f"- type: ask\n  key: n\n  prompt: 何個？\n  {body}\n- type: end\n"))
