@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -26,8 +26,9 @@ from flows.errors import ActionError
 from flows.resident_actions import link_card
 from flows.surveys import DbSurveyStore, SurveyResponse
 from ledger import cards
+from ledger.clock import today_jst
 from ledger.models import Card, Resident, ResidentProxy, SaleOffer
-from ledger.services import grants, sales
+from ledger.services import grants, payments, payouts, sales, transfers
 from tests.ledger.test_limits_concurrency import assert_ledger_ok, at_once, entries, residents
 
 
@@ -124,6 +125,41 @@ def test_ten_buyers_at_once_for_the_last_three_sets_of_an_offer(town):
     assert len(out.ok) == 3 and out.refused == ["not_allowed"] * 7  # 完売しました
     with town.db.session() as s:
         assert sales.sets_bought(s.connection(), "LAST") == 5
+    assert_ledger_ok(town)
+
+
+def test_a_shop_paid_out_from_two_runs_at_once_is_paid_once_and_both_runs_say_so(town):
+    """The scheduler's payout run and a staff member's `machi payout run` for the same period."""
+    town.give(town.alice, "COMMON", 20_000)
+    yesterday = town.at(datetime.utcnow() - timedelta(days=1))
+    payments.pay(yesterday, resident_id=town.alice, merchant_id=town.small, amount=10_000, idempotency_key="p1")
+    today = today_jst()
+    batch = payouts.open_batch(town.uow, today - timedelta(days=2), today - timedelta(days=1), today + timedelta(days=3))
+    out = at_once(4, lambda i: payouts.pay_out_merchant(town.uow, batch, town.small))
+    assert None not in out.ok, "a run was told the shop had nothing to be paid"
+    assert len({p.id for p in out.ok}) == 1 and out.ok[0].net == 9_850
+    assert entries(town, kind="payout") == 1
+    assert_ledger_ok(town)
+
+
+# ------------------------------------------------------------------ points exchange, transfers
+
+def test_ten_exchanges_at_once_spend_the_points_once(town):
+    town.give(town.alice, "PT", 1_000)
+    out = at_once(10, lambda i: transfers.exchange(town.uow, resident_id=town.alice, from_type="PT", to_type="COMMON",
+                                                   amount=500, idempotency_key=f"ex-{i}"))
+    assert len(out.ok) == 2 and out.refused == ["insufficient_funds"] * 8
+    assert town.balance(town.alice, "PT") == 0 and town.balance(town.alice, "COMMON") == 1_000
+    assert_ledger_ok(town)
+
+
+def test_ten_gifts_sent_at_once_never_give_more_than_was_held(town):
+    town.give(town.alice, "GIFT", 1_000)
+    out = at_once(10, lambda i: transfers.transfer(town.uow, from_wallet=f"resident:{town.alice}",
+                                                   to_wallet=f"resident:{town.bob}", money_type="GIFT", amount=300,
+                                                   idempotency_key=f"gift-{i}"))
+    assert len(out.ok) == 3 and out.refused == ["insufficient_funds"] * 7
+    assert town.balance(town.alice, "GIFT") == 100 and town.balance(town.bob, "GIFT") == 900
     assert_ledger_ok(town)
 
 
