@@ -32,7 +32,7 @@ def _write(out_dir: Path, name: str, district: str, number: str, pin: str | None
     return paths
 
 
-CARD_STATUS_JA = {"active": "利用中", "replaced": "再発行済み", "stopped": "停止"}
+CARD_STATUS_JA = cards.STATUS_JA
 
 
 @cli.group()
@@ -53,8 +53,10 @@ def issue(ctx: CliContext, resident_ref: str, pin: str | None, out_dir: Path, dr
         r = find_resident(s, resident_ref)
         if r.status != "active":
             raise NotAllowed(f"番号 {r.id} の方のお財布は利用中ではないため、カードを発行できません。")
-        if s.execute(select(Card.id).where(Card.resident_id == r.id, Card.status == "active")).first():
-            raise AlreadyDone(f"番号 {r.id} の方は使えるカードをお持ちです。紛失なら `machi card replace <カード番号>` です。")
+        try:
+            cards.check_no_active_card(s, r.id)  # the resident's row stays locked until this issue commits
+        except AlreadyDone as exc:
+            raise AlreadyDone(f"{exc.message}紛失なら `machi card replace <カード番号>` です。") from exc
         rid, name, district = r.id, r.name, r.district
         if dry_run:
             number = None

@@ -2,9 +2,15 @@
 from __future__ import annotations
 
 import click
+from sqlalchemy.exc import IntegrityError
 
 from admin_cli.context import CliContext
 from ledger.errors import LedgerError
+
+# What staff read when the database refused a write the command's own check had let through: the same
+# thing made at the same moment from another terminal (a unique key), or a rule the database keeps.
+DUPLICATE = "同じものがすでに登録されています（同時に別の操作で登録されたようです）。一覧で確かめてください。何も変更していません。"
+REFUSED = "データベースの決まりに合わないため、変更しませんでした。入力を確かめてください。"
 
 
 class MachiGroup(click.Group):
@@ -15,6 +21,13 @@ class MachiGroup(click.Group):
             return super().invoke(ctx)
         except LedgerError as exc:
             raise click.ClickException(exc.message) from exc
+        except IntegrityError as exc:
+            raise click.ClickException(DUPLICATE if _is_duplicate(exc) else REFUSED) from exc
+
+
+def _is_duplicate(exc: IntegrityError) -> bool:
+    """A unique key refused the row (PostgreSQL's unique_violation, SQLite's UNIQUE constraint)."""
+    return getattr(exc.orig, "sqlstate", None) == "23505" or "UNIQUE" in str(exc.orig)
 
 
 @click.group(cls=MachiGroup, context_settings={"help_option_names": ["-h", "--help"]})

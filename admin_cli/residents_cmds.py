@@ -279,6 +279,7 @@ def proxy(ctx: CliContext, ref: str, proxy_ref: str, relation: str, remove: bool
         p = find_resident(s, proxy_ref)
         if r.id == p.id:
             raise InvalidInput("本人を自分の代理人にはできません。")
+        registry.lock_resident(s, r.id)  # the same proxy added twice at once: the second finds the first
         found = s.execute(select(ResidentProxy).where(ResidentProxy.resident_id == r.id,
                                                       ResidentProxy.proxy_resident_id == p.id)).scalar()
         if remove and found is None:

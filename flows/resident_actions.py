@@ -190,22 +190,27 @@ def link_card(ctx: ActionContext) -> ActionResult:
         holder = verify_pin(db_of(ctx), number, check_pin_format(raw_pin), now=ctx.now)
     except (WrongPin, InvalidInput) as e:  # a locked card (CardLocked) ends the flow instead
         return _again(ctx, e, "pin")
-    with db_of(ctx).write() as s:
-        if registry.resident_by_line(s, ctx.user_id) is not None:
-            raise ActionError("このLINEアカウントは、すでに別の登録で使われています。役場の窓口にお問い合わせください。",
-                              "This LINE account is already registered. Please contact the town office.")
-        resident = s.get(Resident, holder.resident_id)
-        if resident is None or resident.line_user_id:
-            raise ActionError("このカードは、すでにLINEと連携されています。役場の窓口にお問い合わせください。",
-                              "This card is already linked to LINE. Please contact the town office.")
-        if resident.status != "active":
-            raise ActionError("このカードは現在ご利用になれません。役場の窓口にお問い合わせください。",
-                              "This card cannot be used now. Please contact the town office.")
-        resident.line_user_id, resident.reachable = ctx.user_id, True
-        resident.language = "en" if ctx.lang == "en" else "ja"
-        resident.terms_consented_at = resident.privacy_consented_at = ctx.now
-        resident.registered_at = resident.registered_at or ctx.now
-        name = resident.name
+    taken = ActionError("このLINEアカウントは、すでに別の登録で使われています。役場の窓口にお問い合わせください。",
+                        "This LINE account is already registered. Please contact the town office.")
+    try:
+        with db_of(ctx).write() as s:
+            if registry.resident_by_line(s, ctx.user_id) is not None:
+                raise taken
+            # Locked and read fresh: of two LINE accounts linking this card at once, the second finds it linked.
+            resident = registry.lock_resident(s, holder.resident_id)
+            if resident.line_user_id:
+                raise ActionError("このカードは、すでにLINEと連携されています。役場の窓口にお問い合わせください。",
+                                  "This card is already linked to LINE. Please contact the town office.")
+            if resident.status != "active":
+                raise ActionError("このカードは現在ご利用になれません。役場の窓口にお問い合わせください。",
+                                  "This card cannot be used now. Please contact the town office.")
+            resident.line_user_id, resident.reachable = ctx.user_id, True
+            resident.language = "en" if ctx.lang == "en" else "ja"
+            resident.terms_consented_at = resident.privacy_consented_at = ctx.now
+            resident.registered_at = resident.registered_at or ctx.now
+            name = resident.name
+    except IntegrityError:  # this LINE account linked to another card at the same moment
+        raise taken from None
     _hook(ctx, "after_registration")
     return ActionResult(vars={"name": name})
 

@@ -18,9 +18,11 @@ from sqlalchemy.orm import Session
 
 from ledger.clock import utcnow
 from ledger.db import Database
-from ledger.errors import CardLocked, InvalidInput, NotFound, WrongPin
-from ledger.models import Card, Resident
+from ledger.errors import AlreadyDone, CardLocked, InvalidInput, NotAllowed, NotFound, WrongPin
+from ledger.models import Card
+from ledger.registry import lock_resident
 
+STATUS_JA = {"active": "利用中", "replaced": "再発行済み", "stopped": "停止"}
 MAX_ATTEMPTS = 5
 LOCK_MINUTES = 30
 _hasher = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
@@ -60,10 +62,12 @@ def format_number(number: str) -> str:
 
 
 def issue_card(s: Session, resident_id: int, pin: str, *, number: str | None = None) -> Card:
-    """A new card; `number` only for a fixed demo card, otherwise a fresh random one."""
+    """A new card; `number` only for a fixed demo card, otherwise a fresh random one.
+
+    One active card per resident: the resident's row is locked before their cards are looked at, so
+    two issues at once are checked one after the other (and a partial unique index refuses a second)."""
     pin = check_pin_format(pin)
-    if s.get(Resident, resident_id) is None:
-        raise NotFound("利用者が見つかりません。")
+    check_no_active_card(s, resident_id)
     while number is None:
         candidate = new_number()
         if s.execute(select(Card.id).where(Card.number == candidate)).first() is None:
@@ -72,6 +76,14 @@ def issue_card(s: Session, resident_id: int, pin: str, *, number: str | None = N
     s.add(card)
     s.flush()
     return card
+
+
+def check_no_active_card(s: Session, resident_id: int) -> None:
+    """Lock the resident and refuse when they already hold a card that works."""
+    lock_resident(s, resident_id)
+    if s.execute(select(Card.id).where(Card.resident_id == resident_id, Card.status == "active")).first():
+        raise AlreadyDone(f"番号 {resident_id} の方は使えるカードをお持ちです。",
+                          message_en="This resident already has a card in use; a lost card is replaced.")
 
 
 @dataclass(frozen=True)
@@ -126,9 +138,19 @@ def unlock(s: Session, number: str) -> Card:
 
 def replace_card(s: Session, number: str, new_pin: str) -> Card:
     """A lost card is stopped and a new one issued. The money is the resident's wallet, not the
-    card's, so the whole balance is on the new card at once."""
-    old = s.execute(select(Card).where(Card.number == normalize_number(number))).scalar()
-    if old is None:
+    card's, so the whole balance is on the new card at once. The resident's row is locked first
+    (the same order as `issue_card`), then the card is read fresh: of two replacements at once,
+    the second finds it already replaced."""
+    digits = normalize_number(number)
+    holder = s.execute(select(Card.resident_id).where(Card.number == digits)).scalar()
+    if holder is None:
         raise NotFound("カードが見つかりません。")
+    lock_resident(s, holder)
+    old = s.execute(select(Card).where(Card.number == digits).with_for_update()
+                    .execution_options(populate_existing=True)).scalar_one()
+    if old.status != "active":
+        raise NotAllowed(f"このカードはすでに使えなくなっています（{STATUS_JA.get(old.status, old.status)}）。",
+                         message_en="This card is no longer in use.")
     old.status = "replaced"
+    s.flush()
     return issue_card(s, old.resident_id, new_pin)

@@ -72,6 +72,17 @@ def create_resident(s: Session, *, line_user_id: str | None = None, **fields: An
     return r
 
 
+def lock_resident(s: Session, resident_id: int) -> Resident:
+    """The resident, their row locked until commit (PostgreSQL; SQLite's write transaction is already
+    the only one), fresh from the database: what they hold (cards, proxies) is checked and written
+    as one step, so two requests at once are checked one after the other."""
+    r = s.execute(select(Resident).where(Resident.id == resident_id).with_for_update()
+                  .execution_options(populate_existing=True)).scalar()
+    if r is None:
+        raise NotFound("利用者が見つかりません。", message_en="Resident not found.")
+    return r
+
+
 def resident_by_line(s: Session, line_user_id: str) -> Resident | None:
     return s.execute(select(Resident).where(Resident.line_user_id == line_user_id)).scalar()
 

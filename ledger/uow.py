@@ -53,6 +53,13 @@ class Tx:
             self._session = Session(bind=self.conn, expire_on_commit=False)
         return self._session
 
+    def lock_parent(self, model: type, row_id: int) -> None:
+        """Lock the row a shared limit hangs on (a grant program's budget, an offer's stock) before what
+        counts against it is summed. Taken before any account, so locks always come in the order:
+        that row, then accounts by id. SQLite needs none (see `lock_accounts`)."""
+        if not self.sqlite:
+            self.conn.execute(select(model.id).where(model.id == row_id).with_for_update())
+
     def lock_accounts(self, account_ids: list[int]) -> None:
         """Row locks in ascending id order, so two transactions never wait on each other in a cycle.
 

@@ -54,7 +54,7 @@ def award(uow: UnitOfWork, *, program_code: str, resident_id: int, actor: str = 
                                   message_en=f"You are not eligible for {prog.name_en or prog.name}.")
         mt = tx.session.execute(select(MoneyType).where(MoneyType.id == prog.money_type_id)).scalar_one()
         if prog.budget_cap is not None:
-            tx.lock_accounts([internal_account(tx, "issuer", mt.id)])  # one budget check at a time
+            tx.lock_parent(GrantProgram, prog.id)  # one budget check at a time, before the wallet's lock
             spent = tx.conn.execute(
                 select(func.coalesce(func.sum(Entry.amount), 0)).where(Entry.ref == f"grant:{prog.code}")
             ).scalar_one()
@@ -113,7 +113,7 @@ def award_many(uow: UnitOfWork, *, program_code: str, resident_ids: list[int], a
         issuer = internal_account(tx, "issuer", mt.id)
         spent = 0
         if prog.budget_cap is not None:
-            tx.lock_accounts([issuer])  # one budget check at a time
+            tx.lock_parent(GrantProgram, prog.id)  # one budget check at a time, before the wallets' locks
             spent = tx.conn.execute(
                 select(func.coalesce(func.sum(Entry.amount), 0)).where(Entry.ref == f"grant:{prog.code}")
             ).scalar_one()

@@ -55,15 +55,17 @@ def pay_out_merchant(uow: UnitOfWork, batch_id: int, merchant_id: int, actor: st
     """Pay out one shop for a batch; None when it has nothing to be paid. Safe to call twice."""
 
     def work(tx: Tx) -> Payout | None:
-        existing = tx.session.execute(select(Payout).where(Payout.batch_id == batch_id,
-                                                        Payout.merchant_id == merchant_id)).scalar()
-        if existing is not None:
-            return existing
         batch = tx.session.execute(select(PayoutBatch).where(PayoutBatch.id == batch_id)).scalar()
         if batch is None:
             raise NotFound("精算バッチが見つかりません。")
         shop = tx.session.execute(select(Merchant).where(Merchant.id == merchant_id)).scalar_one()
+        # Looked for after the shop's lock: a run at the same moment that paid it first is found,
+        # rather than its emptied receipts read as "nothing to be paid".
         tx.lock_accounts([shop.account_id])
+        existing = tx.session.execute(select(Payout).where(Payout.batch_id == batch_id,
+                                                        Payout.merchant_id == merchant_id)).scalar()
+        if existing is not None:
+            return existing
         cutoff = end_of_jst_day(batch.period_end)
         open_receipts = (Lot.account_id == shop.account_id, Lot.remaining > 0, Lot.created_at < cutoff)
         per_type = {mt: int(total) for mt, total in tx.conn.execute(

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ledger.errors import AlreadyDone, InvalidInput, NotAllowed, NotFound, OutsideWindow
 from ledger.events import CertificatesSold
 from ledger.journal import Leg, add_entry, add_postings, credit_lot, find_replay, internal_account
-from ledger.models import Entry, MoneyType, SaleApplication, SaleDraw, SaleOffer
+from ledger.models import Entry, SaleApplication, SaleDraw, SaleOffer
 from ledger.services._common import check_balance_limit, expiry_for, money_type_row, resident_row
 from ledger.uow import Tx, UnitOfWork, request_fingerprint
 
@@ -53,8 +53,10 @@ def sell(uow: UnitOfWork, *, resident_id: int, offer_code: str, sets: int, idemp
             return SaleResult(e.id, resident_id, offer.code, sets, e.meta["price"], e.meta["face"], replayed=True)
         if (offer.starts_at and tx.now < offer.starts_at) or (offer.ends_at and tx.now >= offer.ends_at):
             raise OutsideWindow(f"「{offer.name}」の販売期間外です。", message_en="This offer is not on sale now.")
+        if offer.total_sets is not None:
+            tx.lock_parent(SaleOffer, offer.id)  # one stock check at a time, before the buyer's wallet
         payer = resident_row(tx, resident_id)
-        tx.lock_accounts([payer.account_id])
+        tx.lock_accounts([payer.account_id])  # the buyer's own sets are counted one sale at a time
         app = None
         if offer.lottery:
             app = tx.session.execute(select(SaleApplication).where(
@@ -71,7 +73,6 @@ def sell(uow: UnitOfWork, *, resident_id: int, offer_code: str, sets: int, idemp
             raise NotAllowed(f"お一人{offer.per_resident_limit}セットまでです（購入済み {already}セット）。",
                              message_en=f"Limit {offer.per_resident_limit} sets per person ({already} bought).")
         if offer.total_sets is not None:
-            tx.lock_accounts([internal_account(tx, "issuer", _first_type_id(tx, offer))])
             if sets_bought(tx.conn, offer.code) + sets > offer.total_sets:
                 raise NotAllowed(f"「{offer.name}」は完売しました。", message_en="This offer is sold out.")
         face = {code: int(amt) * sets for code, amt in offer.components.items()}
@@ -93,13 +94,6 @@ def sell(uow: UnitOfWork, *, resident_id: int, offer_code: str, sets: int, idemp
         return SaleResult(entry_id, resident_id, offer.code, sets, price, face)
 
     return uow.run(work)
-
-
-def _first_type_id(tx: Tx, offer: SaleOffer) -> int:
-    code = sorted(offer.components)[0]
-    return tx.conn.execute(select(MoneyType.id).where(MoneyType.code == code)).scalar_one()
-
-
 
 
 @dataclass(frozen=True)
