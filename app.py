@@ -76,7 +76,7 @@ def create_app(config: Config | None = None, *, check_migrated: bool = True) -> 
     except ConfigError:
         raise
     app = Flask(__name__)
-    app.config["SECRET_KEY"] = config.secret_key
+    app.config["SECRET_KEY"] = config.derived_key("session")  # never the raw secret
     app.config["JSON_AS_ASCII"] = False
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["machi"] = machi
