@@ -237,7 +237,12 @@ def describe(config: Config) -> list[tuple[str, str, str]]:
     rows = []
     for s in SETTINGS:
         value = getattr(config, s.field)
-        shown = mask(value) if s.secret else ("（既定）" if value in ("", None) else str(value))
+        if s.secret:
+            shown = mask(value)
+        elif value in ("", None):
+            shown = "（未設定）" if s.prod_required else "（既定）"
+        else:
+            shown = str(value)
         source = "環境変数" if os.environ.get(s.env) else "既定値"
         rows.append((s.env, shown, source))
     return rows

@@ -31,6 +31,7 @@ def _register() -> None:
         announce_cmds,
         audit_cmds,
         cards_cmds,
+        config_cmds,
         db_cmds,
         demo_cmds,
         events_cmds,

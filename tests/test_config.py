@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from config import ConfigError, load_config
+from config import SETTINGS, ConfigError, load_config
 from ledger import keys
 from liff.errors import ApiError
 from liff.tokens import CpmTokens
@@ -134,3 +134,56 @@ def test_the_running_app_signs_qr_and_sessions_with_derived_keys(db_url):
             tokens.read(forged)
     finally:
         app.extensions["machi"].db.dispose()
+
+
+# --------------------------------------------------------------------------- machi config check
+
+
+def config_check(monkeypatch, env: dict[str, str], *args: str):
+    from click.testing import CliRunner
+
+    from admin_cli.main import cli
+
+    for s in SETTINGS:
+        monkeypatch.delenv(s.env, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return CliRunner().invoke(cli, ["config", "check", *args])
+
+
+PROD_ENV = {"MACHI_ENV": "prod", "DATABASE_URL": "postgresql://machi@db/machi",
+            "MACHI_PUBLIC_URL": "https://wallet.example.jp",
+            "LINE_CHANNEL_SECRET": PROD_VALUES["line_channel_secret"],
+            "LINE_CHANNEL_ACCESS_TOKEN": PROD_VALUES["line_channel_access_token"],
+            "LINE_LOGIN_CHANNEL_ID": PROD_VALUES["line_login_channel_id"], "LIFF_ID": PROD_VALUES["liff_id"],
+            "MACHI_SECRET_KEY": PROD_VALUES["secret_key"]}
+
+
+def test_config_check_passes_a_good_production_set_up_and_masks_secrets(monkeypatch):
+    res = config_check(monkeypatch, PROD_ENV)
+    assert res.exit_code == 0, res.output
+    assert "問題はありません" in res.output and "MACHI_NOTICE_WORKERS" in res.output
+    for secret in ("line_channel_secret", "line_channel_access_token", "secret_key"):
+        assert PROD_VALUES[secret] not in res.output
+    assert f"****（{len(PROD_VALUES['secret_key'])} 文字）" in res.output
+    assert PROD_VALUES["liff_id"] in res.output  # not a secret: shown so staff can compare
+
+
+def test_config_check_refuses_weak_values_and_says_what_is_missing(monkeypatch):
+    env = {**PROD_ENV, "MACHI_SECRET_KEY": "z", "LINE_CHANNEL_SECRET": "dev-channel-secret "}
+    del env["LIFF_ID"]
+    res = config_check(monkeypatch, env)
+    assert res.exit_code == 1
+    assert "MACHI_SECRET_KEY が弱すぎます" in res.output and "LINE_CHANNEL_SECRET が開発用の値" in res.output
+    assert "LIFF_ID が設定されていません" in res.output
+
+
+def test_config_check_can_judge_a_dev_set_up_as_production(monkeypatch):
+    assert config_check(monkeypatch, {}).exit_code == 0
+    res = config_check(monkeypatch, {}, "--prod")
+    assert res.exit_code == 1 and "MACHI_SECRET_KEY が開発用の値" in res.output and "PostgreSQL" in res.output
+
+
+def test_config_check_names_a_setting_that_is_not_a_number(monkeypatch):
+    res = config_check(monkeypatch, {"MACHI_BOT_WORKERS": "four"})
+    assert res.exit_code == 1 and "MACHI_BOT_WORKERS は整数" in res.output
