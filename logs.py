@@ -69,21 +69,36 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
+class StderrHandler(logging.StreamHandler):
+    """Writes to whatever `sys.stderr` is at the time (a command run inside a test swaps it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def setup(config: Any, process: str) -> None:
-    """Log to stderr in the configured format; called again it adds nothing. Under MACHI_ENV=test the
-    test runner owns the logging (it captures records itself), so nothing is installed."""
+    """Log to stderr in the configured format, unless logging is already set up by whoever runs us
+    (gunicorn's config gives the root logger this formatter itself; a test runner captures records
+    with handlers of its own): then only the process's name is taken. Called again, it adds nothing."""
     _PROCESS["name"] = process
-    if config.env == "test":
-        return
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)  # the start's schema check is no news
     root = logging.getLogger()
-    if not any(isinstance(h.formatter, JsonFormatter) or getattr(h, "_machi", False) for h in root.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler._machi = True  # type: ignore[attr-defined]
-        handler.setFormatter(JsonFormatter() if config.log_format == "json" else
-                             logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        root.addHandler(handler)
-    root.setLevel(config.log_level.upper() if config.log_level.upper() in logging.getLevelNamesMapping()
-                  else logging.INFO)
+    if root.handlers:
+        return
+    handler = StderrHandler()
+    handler.setFormatter(JsonFormatter() if config.log_format == "json" else
+                         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    level = config.log_level.upper()
+    root.setLevel(level if level in logging.getLevelNamesMapping() else logging.INFO)
 
 
 def new_request_id() -> str:
