@@ -84,12 +84,18 @@ class StderrHandler(logging.StreamHandler):
         pass
 
 
+def name_process(process: str) -> None:
+    """What the `process` field of every line says: web, notices or scheduler."""
+    _PROCESS["name"] = process
+
+
 def setup(config: Any, process: str) -> None:
     """Log to stderr in the configured format, unless logging is already set up by whoever runs us
     (gunicorn's config gives the root logger this formatter itself; a test runner captures records
     with handlers of its own): then only the process's name is taken. Called again, it adds nothing."""
-    _PROCESS["name"] = process
-    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)  # the start's schema check is no news
+    name_process(process)
+    logging.captureWarnings(True)  # a library's warning is a log line too, not loose text on stderr
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # the start's schema check is no news
     root = logging.getLogger()
     if root.handlers:
         return
