@@ -4,17 +4,21 @@ from __future__ import annotations
 import click
 
 from admin_cli.context import CliContext
+from config import ConfigError
 from ledger.errors import LedgerError
 
 
 class MachiGroup(click.Group):
-    """Turns a ledger refusal into a clear Japanese message and exit code 1, never a traceback."""
+    """Turns a ledger refusal or a configuration problem into a clear Japanese message and exit code 1,
+    never a traceback."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except LedgerError as exc:
             raise click.ClickException(exc.message) from exc
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from exc
 
 
 @click.group(cls=MachiGroup, context_settings={"help_option_names": ["-h", "--help"]})

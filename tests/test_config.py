@@ -3,7 +3,9 @@ use of MACHI_SECRET_KEY has a key of its own, so a QR signed with anything else 
 from __future__ import annotations
 
 import pytest
+from click.testing import CliRunner
 
+from admin_cli.main import cli
 from config import SETTINGS, ConfigError, load_config
 from ledger import keys
 from liff.errors import ApiError
@@ -139,16 +141,17 @@ def test_the_running_app_signs_qr_and_sessions_with_derived_keys(db_url):
 # --------------------------------------------------------------------------- machi config check
 
 
-def config_check(monkeypatch, env: dict[str, str], *args: str):
-    from click.testing import CliRunner
-
-    from admin_cli.main import cli
-
+def machi_with(monkeypatch, env: dict[str, str], *args: str):
+    """`machi ARGS` with exactly `env` as its settings."""
     for s in SETTINGS:
         monkeypatch.delenv(s.env, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    return CliRunner().invoke(cli, ["config", "check", *args])
+    return CliRunner().invoke(cli, list(args))
+
+
+def config_check(monkeypatch, env: dict[str, str], *args: str):
+    return machi_with(monkeypatch, env, "config", "check", *args)
 
 
 PROD_ENV = {"MACHI_ENV": "prod", "DATABASE_URL": "postgresql://machi@db/machi",
@@ -187,3 +190,11 @@ def test_config_check_can_judge_a_dev_set_up_as_production(monkeypatch):
 def test_config_check_names_a_setting_that_is_not_a_number(monkeypatch):
     res = config_check(monkeypatch, {"MACHI_BOT_WORKERS": "four"})
     assert res.exit_code == 1 and "MACHI_BOT_WORKERS は整数" in res.output
+
+
+def test_the_relay_and_the_scheduler_refuse_a_weak_production_set_up_with_the_reason(monkeypatch):
+    env = {**PROD_ENV, "MACHI_SECRET_KEY": "dev-secret-key-not-for-production "}
+    for command in (["notices", "--once", "--nice", "0"], ["scheduler", "--once"]):
+        res = machi_with(monkeypatch, env, *command)
+        assert res.exit_code == 1 and "MACHI_SECRET_KEY が開発用の値" in res.output, res.output
+        assert "Traceback" not in res.output
