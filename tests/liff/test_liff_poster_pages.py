@@ -52,7 +52,7 @@ def test_production_pages_load_the_real_sdk(db_url):
     try:
         html = app.test_client().get("/liff/pay").get_data(as_text=True)
     finally:
-        app.extensions["machi"].db.dispose()
+        app.extensions["machi"].close(grace=0)  # its relay thread (prod: `thread` mode) stops too
     assert "https://static.line-scdn.net/liff/edge/2/sdk.js" in html and "liff-shim" not in html
 
 

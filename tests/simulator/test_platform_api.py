@@ -251,4 +251,4 @@ def test_prod_has_no_simulator_no_dev_tokens_and_no_fake_line(db_url: str) -> No
         assert client.post("/simulator/api/events", json={"type": "follow", "user": BAKER}).status_code == 404
         assert "fake_line" not in app.extensions["machi"].extras
     finally:
-        app.extensions["machi"].db.dispose()
+        app.extensions["machi"].close(grace=0)  # its relay thread (prod: `thread` mode) stops too
