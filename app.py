@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Flask, jsonify
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import bot
+import health
 import liff
+import logs
 import models_registry  # noqa: F401 - every table registered before anything touches the DB
 import schema
 import simulator
@@ -76,20 +79,14 @@ def create_app(config: Config | None = None, *, check_migrated: bool = True) -> 
     except ConfigError:
         raise
     app = Flask(__name__)
-    app.config["SECRET_KEY"] = config.secret_key
+    _install_production_basics(app, config)
+    app.config["SECRET_KEY"] = config.derived_key("session")  # never the raw secret
     app.config["JSON_AS_ASCII"] = False
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.extensions["machi"] = machi
 
     _register_blueprints(app, machi)
-
-    @app.get("/healthz")
-    def healthz():
-        try:
-            machi.db.ping()
-        except Exception:  # noqa: BLE001 - health is a yes/no answer
-            return jsonify(status="db-unavailable"), 503
-        return jsonify(status="ok")
+    health.register(app, machi)
 
     @app.errorhandler(404)
     def not_found(_e):
@@ -105,6 +102,16 @@ def create_app(config: Config | None = None, *, check_migrated: bool = True) -> 
                               "message": "ただいま処理できません。しばらくしてからもう一度お試しください。"}), 500
 
     return app
+
+
+def _install_production_basics(app: Flask, config: Config) -> None:
+    """JSON logs with request ids; the proxy's X-Forwarded-* trusted only when MACHI_TRUST_PROXY says
+    how many proxies stand in front (else a client could forge its address and scheme)."""
+    logs.setup(config, "web")
+    logs.install_request_ids(app)
+    if config.trust_proxy:
+        n = config.trust_proxy
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n, x_prefix=n)  # type: ignore[method-assign]
 
 
 def _register_blueprints(app: Flask, machi: Machi) -> None:

@@ -5,6 +5,7 @@ import click
 from sqlalchemy.exc import IntegrityError
 
 from admin_cli.context import CliContext
+from config import ConfigError
 from ledger.errors import LedgerError
 
 # What staff read when the database refused a write the command's own check had let through: the same
@@ -14,7 +15,8 @@ REFUSED = "データベースの決まりに合わないため、変更しませ
 
 
 class MachiGroup(click.Group):
-    """Turns a ledger refusal into a clear Japanese message and exit code 1, never a traceback."""
+    """Turns a ledger refusal or a configuration problem into a clear Japanese message and exit code 1,
+    never a traceback."""
 
     def invoke(self, ctx: click.Context):
         try:
@@ -23,6 +25,8 @@ class MachiGroup(click.Group):
             raise click.ClickException(exc.message) from exc
         except IntegrityError as exc:
             raise click.ClickException(DUPLICATE if _is_duplicate(exc) else REFUSED) from exc
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from exc
 
 
 def _is_duplicate(exc: IntegrityError) -> bool:
@@ -44,6 +48,7 @@ def _register() -> None:
         announce_cmds,
         audit_cmds,
         cards_cmds,
+        config_cmds,
         db_cmds,
         demo_cmds,
         events_cmds,

@@ -13,11 +13,14 @@ from typing import Any
 
 import click
 
+import logs
 from admin_cli.common import emit
 from admin_cli.context import CliContext, pass_ctx
 from admin_cli.main import cli
 from app import Machi, NotMigrated, build_core
 from bot import runtime
+
+log = logging.getLogger("machi.notices")
 
 
 def _start(ctx: CliContext, threads: int) -> tuple[Machi, runtime.Bot]:
@@ -43,6 +46,7 @@ def notices_cmd(ctx: CliContext, once: bool, threads: int, niceness: int) -> Non
     """
     if niceness:
         os.nice(niceness)
+    logs.setup(ctx.config, "notices")
     core, bot = _start(ctx, threads)
     relay = bot.relay
     assert relay is not None
@@ -59,13 +63,11 @@ def notices_cmd(ctx: CliContext, once: bool, threads: int, niceness: int) -> Non
 
 
 def _forever(relay: Any) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
     def stop(_signum: int, _frame: Any) -> None:
         relay.request_stop()
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    click.echo("machi notices を起動しました。止めるには Ctrl+C。", err=True)
+    log.info("machi notices を起動しました。止めるには Ctrl+C。")  # a log line: one JSON object under systemd
     relay.serve()
-    click.echo(f"machi notices を止めました（送ったお知らせ {relay.told:,} 件）。", err=True)
+    log.info("machi notices を止めました（送ったお知らせ %s 件）。", f"{relay.told:,}")

@@ -92,7 +92,7 @@ def unused(ctx: CliContext, base: date) -> None:
 def export(ctx: CliContext, what: str, start: date | None, end: date | None, out_file: Path) -> None:
     """政策分析（EBPM）用の仮名化CSV: 氏名・LINE ID・生年月日は出さず、仮名ID（鍵つきハッシュ）・年代・地区で出力します。"""
     start, end = _period(start, end)
-    secret = ctx.config.secret_key
+    secret = ctx.config.derived_key("export")
     with ctx.core().db.session() as s:
         n = export_mod.write(s.connection(), what, secret, start, end, out_file)
     ctx.audit("export", {"what": what, "from": start, "to": end, "rows": n}, str(out_file.name))

@@ -10,12 +10,14 @@ from typing import Any
 import click
 from apscheduler.events import EVENT_SCHEDULER_STARTED
 
+import logs
 from admin_cli.common import emit
 from admin_cli.context import CliContext, pass_ctx
 from admin_cli.main import cli
 from town import scheduler
 
 WAIT_POLL_SECONDS = 5.0
+log = logging.getLogger("machi.scheduler")
 JOB_NAMES = {"expire": "失効", "remind": "期限前のお知らせ", "payout": "精算", "announce": "予約お知らせの確認",
              "seal": "台帳・操作記録の封印", "purge": "古い会話・受信記録の削除"}
 
@@ -38,6 +40,7 @@ def scheduler_cmd(ctx: CliContext, once: bool, wait_for_lock: bool, payout_dir: 
 
     同じデータベースに対して動かせるのは1つだけです（2つ目は知らせて終了、--wait なら待機）。
     """
+    logs.setup(ctx.config, "scheduler")
     core = ctx.core()
     lock = scheduler.RunnerLock(core.config.database_url, core.db.engine)
     if not lock.acquire():
@@ -77,7 +80,6 @@ def _once(ctx: CliContext) -> None:
 
 
 def _forever(ctx: CliContext, core: Any) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler.scheduler").setLevel(logging.WARNING)  # job runs are logged by the executor
     sched = scheduler.build(core)
 
@@ -85,10 +87,10 @@ def _forever(ctx: CliContext, core: Any) -> None:
         sched.shutdown(wait=False)
 
     def started(_event: Any) -> None:
-        click.echo("machi scheduler を起動しました（日本時間）。止めるには Ctrl+C。", err=True)
-        for job_id, at in sorted(scheduler.next_runs(core).items()):
-            click.echo(f"  {JOB_NAMES.get(job_id, job_id)}: 次回 {at:%Y-%m-%d %H:%M}" if at else f"  {job_id}: 停止中",
-                       err=True)
+        runs = [f"{JOB_NAMES.get(job_id, job_id)}: 次回 {at:%Y-%m-%d %H:%M}" if at else f"{job_id}: 停止中"
+                for job_id, at in sorted(scheduler.next_runs(core).items())]
+        # A log line (one JSON object under systemd), not loose text on stderr.
+        log.info("machi scheduler を起動しました（日本時間）。止めるには Ctrl+C。%s", " / ".join(runs))
 
     signal.signal(signal.SIGTERM, stop)
     sched.add_listener(started, EVENT_SCHEDULER_STARTED)

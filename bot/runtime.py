@@ -19,7 +19,6 @@ its own, so pushing receipts never slows the payments (a busy town's choice).
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -57,7 +56,7 @@ RECOVER_BATCHES = 50  # at most 5,000 events a sweep, so one sweep cannot run fo
 DEFAULT_NOTICE_WORKERS = 4
 
 
-def notice_workers() -> int:
+def notice_workers(config: Any) -> int:
     """Threads that push the notices a relay in this process tells (`MACHI_NOTICE_WORKERS`, default 4).
 
     A push mostly waits for LINE's answer (tens of milliseconds across the internet): with LINE
@@ -65,22 +64,15 @@ def notice_workers() -> int:
     worker's interpreter with its payments, so more threads keep up at a higher rate but slow the
     payments down; a busy town runs `machi notices` instead (`--threads`, default 32). Notices that
     fall behind wait in the outbox: the relay claims its next batch only when this one is sent."""
-    raw = os.environ.get("MACHI_NOTICE_WORKERS", "")
-    return int(raw) if raw.strip().isdigit() and int(raw) > 0 else DEFAULT_NOTICE_WORKERS
+    return config.notice_workers
 
 
 NOTICE_MODES = {"inline": "inline", "thread": "thread", "separate": "off"}
 
 
-def notice_mode(env: str) -> str:
+def notice_mode(config: Any) -> str:
     """Who tells the outbox's events from a server process (`MACHI_NOTICES`); see the module's doc."""
-    raw = os.environ.get("MACHI_NOTICES", "").strip().lower()
-    if raw in NOTICE_MODES:
-        return NOTICE_MODES[raw]
-    default = "inline" if env in ("dev", "test") else "thread"
-    if raw:
-        log.warning("MACHI_NOTICES=%r is not one of %s; using %s", raw, ", ".join(NOTICE_MODES), default)
-    return default
+    return NOTICE_MODES[config.notice_mode]
 
 
 def relay_for(machi: Any, notifier: Notifier, mode: str) -> Relay:
@@ -93,11 +85,9 @@ def relay_for(machi: Any, notifier: Notifier, mode: str) -> Relay:
     return Relay(outbox, bus, flush=lambda timeout: notifier.dispatcher.drain(timeout), mode=mode)
 
 
-def default_workers(env: str) -> int:
-    raw = os.environ.get("MACHI_BOT_WORKERS", "")
-    if raw.strip().isdigit():
-        return int(raw)
-    return 0 if env in ("dev", "test") else 4
+def default_workers(config: Any) -> int:
+    """Threads that run webhook events (`MACHI_BOT_WORKERS`; 0 in dev and test, 4 in prod)."""
+    return config.event_workers
 
 
 @dataclass
@@ -209,10 +199,10 @@ def build(machi: Any, *, client: LineClient | None = None, clock: Clock = utcnow
     handler = Handler(machi.db, engine, services, sender, inbox, linker, client)
     services.extras.update(menu_for=handler.menu_for, after_registration=handler.link_menu,
                            after_withdrawal=handler.link_menu)
-    notifier = Notifier(machi.db, sender, Dispatcher(notices or notice_workers(), 2000, name="bot-notice",
+    notifier = Notifier(machi.db, sender, Dispatcher(notices or notice_workers(config), 2000, name="bot-notice",
                                                           block_for=2.0), inbox)
-    relay = relay_for(machi, notifier, notice_mode(config.env) if relay_mode is None else relay_mode)
-    n = default_workers(config.env) if workers is None else workers
+    relay = relay_for(machi, notifier, notice_mode(config) if relay_mode is None else relay_mode)
+    n = default_workers(config) if workers is None else workers
     bot = Bot(handler=handler, inbox=inbox, sender=sender, engine=engine, notifier=notifier, linker=linker,
               client=client, events=Dispatcher(n, 500, name="bot-event"), channel_secret=config.line_channel_secret,
               relay=relay)

@@ -24,7 +24,7 @@ class LiffState:
 def build(machi: Any) -> LiffState:
     config = machi.config
     return LiffState(verifier=IdTokenVerifier(config.line_api_host, config.line_login_channel_id),
-                     tokens=CpmTokens(config.secret_key), names=MoneyTypeNames(machi.db.engine))
+                     tokens=CpmTokens(config.derived_key("qr")), names=MoneyTypeNames(machi.db.engine))
 
 
 def state() -> LiffState:

@@ -1,6 +1,7 @@
 """What the QR codes hold, kept short so they fit a small QR that an old phone camera reads fast.
 
-- customer QR (CPM): `MW1.<payload>.<time>.<signature>` — itsdangerous, signed with MACHI_SECRET_KEY,
+- customer QR (CPM): `MW1.<payload>.<time>.<signature>` — itsdangerous, signed with the QR key derived
+  from MACHI_SECRET_KEY (`Config.derived_key("qr")`, never the raw secret),
   bound to the wallet (resident id) and carrying a random token id; valid 60 seconds; the id is
   spent as a ledger nonce inside the payment's transaction, so it pays once.
 - shop QR (MPM, printed on the poster): `MWS.<merchant code>`, or a URL whose query has `shop=<code>`
@@ -46,7 +47,7 @@ class CpmToken:
 class CpmTokens:
     """Makes and checks customer payment QR tokens. `clock` is replaceable so tests can age a token."""
 
-    def __init__(self, secret_key: str, *, ttl: int = CPM_TTL_SECONDS,
+    def __init__(self, secret_key: str | bytes, *, ttl: int = CPM_TTL_SECONDS,
                  clock: Callable[[], float] = time.time) -> None:
         self.ttl = ttl
         self.clock = clock

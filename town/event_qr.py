@@ -3,7 +3,7 @@ event's window), or a rotating code shown on a screen at the venue, so a photo p
 outside stops working within a minute.
 
 Rotating codes are `MWE.<CODE>.<slot>.<sig>`: slot = unix time // period, sig = HMAC-SHA256 of code
-and slot with MACHI_SECRET_KEY (12 hex digits). `verify_rotating` accepts the current and the
+and slot with the event-QR key derived from MACHI_SECRET_KEY (12 hex digits). `verify_rotating` accepts the current and the
 previous slot; the LIFF check-in endpoint has to call it for events marked rotating.
 """
 from __future__ import annotations
@@ -33,20 +33,21 @@ def checkin_url(code: str, *, liff_id: str, public_url: str, dev: bool, token: s
     return f"https://liff.line.me/{liff_id}/checkin?{query}"
 
 
-def _sig(secret: str, code: str, slot: int) -> str:
-    return hmac.new(secret.encode(), f"{code.upper()}|{slot}".encode(), hashlib.sha256).hexdigest()[:12]
+def _sig(secret: str | bytes, code: str, slot: int) -> str:
+    key = secret.encode() if isinstance(secret, str) else secret
+    return hmac.new(key, f"{code.upper()}|{slot}".encode(), hashlib.sha256).hexdigest()[:12]
 
 
-def rotating_token(code: str, secret: str, now: float | None = None, period: int = PERIOD) -> str:
+def rotating_token(code: str, secret: str | bytes, now: float | None = None, period: int = PERIOD) -> str:
     slot = int((time.time() if now is None else now) // period)
     return f"{slot}.{_sig(secret, code, slot)}"
 
 
-def rotating_payload(code: str, secret: str, now: float | None = None, period: int = PERIOD) -> str:
+def rotating_payload(code: str, secret: str | bytes, now: float | None = None, period: int = PERIOD) -> str:
     return f"{PREFIX}{code.upper()}.{rotating_token(code, secret, now, period)}"
 
 
-def verify_rotating(text: str, secret: str, now: float | None = None, period: int = PERIOD) -> str | None:
+def verify_rotating(text: str, secret: str | bytes, now: float | None = None, period: int = PERIOD) -> str | None:
     """The event code when `text` is a rotating code of this or the previous slot, else None."""
     if not text.upper().startswith(PREFIX):
         return None
@@ -103,7 +104,7 @@ def poster_pdf(name: str, code: str, place: str, points: int, starts: datetime, 
     return bytes(pdf.output())
 
 
-def screen_app(name: str, code: str, secret: str, *, period: int = PERIOD, url_for=None) -> Flask:
+def screen_app(name: str, code: str, secret: str | bytes, *, period: int = PERIOD, url_for=None) -> Flask:
     """A full-screen page for the venue: the QR changes every `period` seconds (the page reloads)."""
     app = Flask("machi_event_screen")
 

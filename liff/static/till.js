@@ -72,7 +72,9 @@
   }
 
   function startCard(number) {
-    M.api("GET", "/api/cards/" + encodeURIComponent(number) + "?" + q()).then(function (card) {
+    var body = { card_number: number };  /* in the body: a card number never goes in a URL */
+    if (shop) { body.merchant_code = shop.code; }
+    M.api("POST", "/api/cards/lookup", body).then(function (card) {
       sale = { kind: "card", number: card.card_number, display: card.display, amount: 0, key: null };
       askAmount(t("カード ", "Card ") + card.display);
     }).catch(function (e) { fail(e); });

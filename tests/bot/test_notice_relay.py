@@ -4,6 +4,7 @@ before telling it; `machi notices` tells what the server left, and a relay threa
 tells receipts without anyone waiting for them."""
 from __future__ import annotations
 
+import dataclasses
 import time
 from datetime import timedelta
 
@@ -30,8 +31,7 @@ def server(bot_config, line, monkeypatch):
     started = []
 
     def start(mode: str):
-        monkeypatch.setenv("MACHI_NOTICES", mode)
-        app = create_app(bot_config)
+        app = create_app(dataclasses.replace(bot_config, notices=mode))
         started.append(app.extensions["machi"])
         return app.extensions["machi"]
 

@@ -111,13 +111,20 @@ def test_receipts_follow_the_shop_staff_and_money_types_as_they_change(machi, li
 
 
 def test_the_number_of_notice_threads_is_a_setting(monkeypatch):
-    from bot.runtime import DEFAULT_NOTICE_WORKERS, notice_workers
+    from bot.runtime import notice_workers
+    from config import ConfigError, load_config
 
     monkeypatch.setenv("MACHI_NOTICE_WORKERS", "12")
-    assert notice_workers() == 12
-    for unusable in ("", "0", "many", "-3"):
+    assert notice_workers(load_config(env="test")) == 12
+    monkeypatch.setenv("MACHI_NOTICE_WORKERS", "")
+    assert notice_workers(load_config(env="test")) == 4
+    monkeypatch.setenv("MACHI_NOTICE_WORKERS", "many")
+    with pytest.raises(ConfigError, match="MACHI_NOTICE_WORKERS"):
+        load_config(env="test")
+    for unusable in ("0", "-3"):
         monkeypatch.setenv("MACHI_NOTICE_WORKERS", unusable)
-        assert notice_workers() == DEFAULT_NOTICE_WORKERS == 4
+        with pytest.raises(ConfigError, match="MACHI_NOTICE_WORKERS"):
+            load_config(env="test").check()
 
 
 def test_the_claim_notice_staff_send_starts_the_claim_when_tapped(machi, phone, line):

@@ -3,6 +3,7 @@ conformance fixture, groups, follow and unfollow."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import logging
 from datetime import timedelta
@@ -141,8 +142,7 @@ def test_follow_greets_a_newcomer_and_offers_registration(bot_app, phone):
 @pytest.fixture
 def queued_app(bot_app, bot_config, monkeypatch):
     """The app as production runs it: events recorded in the inbox, run on worker threads."""
-    monkeypatch.setenv("MACHI_BOT_WORKERS", "2")
-    app = create_app(bot_config)
+    app = create_app(dataclasses.replace(bot_config, bot_workers=2))
     bot = app.extensions["machi"].extras["bot"]
     bot.client.backoff = 0.001
     yield app

@@ -9,6 +9,7 @@ from PIL import Image
 from config import load_config
 from liff.poster import font_path, make_poster
 from liff.qr import matrix
+from tests.prod_values import PROD_VALUES
 
 
 def test_poster_png_and_pdf():
@@ -46,13 +47,12 @@ def test_liff_endpoint_root_keeps_liff_state(client):
 def test_production_pages_load_the_real_sdk(db_url):
     from app import create_app
 
-    config = load_config(database_url=db_url, env="prod", line_channel_secret="s", line_channel_access_token="t",
-                         secret_key="k" * 32)
+    config = load_config(database_url=db_url, **PROD_VALUES)
     app = create_app(config)
     try:
         html = app.test_client().get("/liff/pay").get_data(as_text=True)
     finally:
-        app.extensions["machi"].db.dispose()
+        app.extensions["machi"].close(grace=0)  # its relay thread (prod: `thread` mode) stops too
     assert "https://static.line-scdn.net/liff/edge/2/sdk.js" in html and "liff-shim" not in html
 
 

@@ -17,6 +17,7 @@ from app import create_app
 from config import Config, load_config
 from simulator import webhook
 from simulator.chatlog import SimulatorStore
+from tests.prod_values import PROD_VALUES
 from tests.simulator.conftest import ACOOP, BAKER, HANAKO, KENTA, EchoBot, LiveSim, auth
 from town import demo_town
 
@@ -237,8 +238,7 @@ def test_real_bot_answers_through_the_fake_platform(live_sim: LiveSim) -> None:
 
 
 def test_prod_has_no_simulator_no_dev_tokens_and_no_fake_line(db_url: str) -> None:
-    config = load_config(database_url=db_url, env="prod", line_channel_secret="s" * 32,
-                         line_channel_access_token="real-token", secret_key="k" * 40)
+    config = load_config(database_url=db_url, **PROD_VALUES)
     app = create_app(config)
     client = app.test_client()
     try:
@@ -247,8 +247,8 @@ def test_prod_has_no_simulator_no_dev_tokens_and_no_fake_line(db_url: str) -> No
             assert client.get(path).status_code == 404, path
         assert client.post("/oauth2/v2.1/verify", data={"id_token": "x", "client_id": "1"}).status_code == 404
         assert client.post("/v2/bot/message/push", json={"to": HANAKO, "messages": HELLO},
-                           headers={"Authorization": "Bearer real-token"}).status_code == 404
+                           headers={"Authorization": f"Bearer {PROD_VALUES['line_channel_access_token']}"}).status_code == 404
         assert client.post("/simulator/api/events", json={"type": "follow", "user": BAKER}).status_code == 404
         assert "fake_line" not in app.extensions["machi"].extras
     finally:
-        app.extensions["machi"].db.dispose()
+        app.extensions["machi"].close(grace=0)  # its relay thread (prod: `thread` mode) stops too

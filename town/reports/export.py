@@ -1,6 +1,7 @@
 """Pseudonymised CSV for evidence-based policy work (EBPM): no names, no LINE ids, no birth dates.
 
-A resident appears as `pid`, an HMAC-SHA256 of their id keyed with MACHI_SECRET_KEY: stable across
+A resident appears as `pid`, an HMAC-SHA256 of their id keyed with the export key derived from
+MACHI_SECRET_KEY (`Config.derived_key("export")`): stable across
 exports (so analysts can follow a person over time) but not reversible without the key. Ages are
 ten-year bands, places are districts, times are days (payments keep the hour).
 """
@@ -23,10 +24,10 @@ from ledger.models import Card, Entry, Merchant, Resident
 KINDS = ("payments", "residents", "grants")
 
 
-def pseudonym(secret: str, resident_id: int | None) -> str:
+def pseudonym(secret: bytes, resident_id: int | None) -> str:
     if resident_id is None:
         return ""
-    return hmac.new(secret.encode(), f"resident:{resident_id}".encode(), hashlib.sha256).hexdigest()[:20]
+    return hmac.new(secret, f"resident:{resident_id}".encode(), hashlib.sha256).hexdigest()[:20]
 
 
 def _people(conn: Connection) -> dict[int, tuple[str, date | None]]:
@@ -34,7 +35,7 @@ def _people(conn: Connection) -> dict[int, tuple[str, date | None]]:
         select(Resident.id, Resident.district, Resident.birth_date))}
 
 
-def payments(conn: Connection, secret: str, start: date, end: date) -> Iterator[dict[str, Any]]:
+def payments(conn: Connection, secret: bytes, start: date, end: date) -> Iterator[dict[str, Any]]:
     people = _people(conn)
     shops = {m.id: (m.code, m.category) for m in conn.execute(select(Merchant.id, Merchant.code, Merchant.category))}
     refunded = select(Entry.reverses_entry_id).where(Entry.kind == "refund", Entry.reverses_entry_id.is_not(None))
@@ -52,7 +53,7 @@ def payments(conn: Connection, secret: str, start: date, end: date) -> Iterator[
                "refunded": int(bool(row.refunded))}
 
 
-def residents(conn: Connection, secret: str, start: date, end: date) -> Iterator[dict[str, Any]]:
+def residents(conn: Connection, secret: bytes, start: date, end: date) -> Iterator[dict[str, Any]]:
     with_card = set(conn.execute(select(Card.resident_id).where(Card.status == "active")).scalars())
     q = select(Resident.id, Resident.birth_date, Resident.district, Resident.household_size, Resident.children,
                Resident.registered_at, Resident.verification, Resident.status, Resident.line_user_id.is_not(None)
@@ -65,7 +66,7 @@ def residents(conn: Connection, secret: str, start: date, end: date) -> Iterator
                "card": int(r.id in with_card)}
 
 
-def grants(conn: Connection, secret: str, start: date, end: date) -> Iterator[dict[str, Any]]:
+def grants(conn: Connection, secret: bytes, start: date, end: date) -> Iterator[dict[str, Any]]:
     people = _people(conn)
     q = (select(Entry.created_at, Entry.resident_id, Entry.ref, Entry.amount)
          .where(Entry.kind == "grant", Entry.created_at >= jst_midnight_utc(start),
@@ -78,7 +79,7 @@ def grants(conn: Connection, secret: str, start: date, end: date) -> Iterator[di
                "program": (row.ref or "").removeprefix("grant:"), "amount": row.amount}
 
 
-def write(conn: Connection, kind: str, secret: str, start: date, end: date, path: Path) -> int:
+def write(conn: Connection, kind: str, secret: bytes, start: date, end: date, path: Path) -> int:
     rows = {"payments": payments, "residents": residents, "grants": grants}[kind](conn, secret, start, end)
     path.parent.mkdir(parents=True, exist_ok=True)
     n = 0
