@@ -31,15 +31,20 @@ def _register() -> None:
         announce_cmds,
         audit_cmds,
         cards_cmds,
+        closing_cmds,
+        counter_cmds,
         db_cmds,
         demo_cmds,
         events_cmds,
+        exchange_cmds,
         expire_cmds,
         grants_cmds,
+        life_events_cmds,
         merchants_cmds,
         money_types_cmds,
         notices_cmds,
         payouts_cmds,
+        postal_cmds,
         reports_cmds,
         residents_cmds,
         richmenu_cmds,
@@ -47,6 +52,7 @@ def _register() -> None:
         scheduler_cmds,
         segments_cmds,
         server_cmds,
+        winners_cmds,
     )
 
 
