@@ -12,11 +12,13 @@ from datetime import date
 
 from sqlalchemy import select
 
-from ledger.errors import NotFound
+from ledger.errors import AccountInactive, NotFound
 from ledger.models import GrantProgram, MoneyType, Resident
 from ledger.services import grants
 from ledger.uow import UnitOfWork
 from town.staff_tx import staff_uow
+
+STATUS_JA = {"suspended": "利用停止", "moved_out": "転出", "deceased": "死亡", "withdrawn": "退会"}
 
 
 @dataclass(frozen=True)
@@ -39,11 +41,15 @@ def credit(uow: UnitOfWork, *, program_code: str, resident_id: int, actor: str, 
         prog = s.execute(select(GrantProgram).where(GrantProgram.code == code)).scalar()
         if prog is None:
             raise NotFound(f"給付事業「{program_code}」はありません。`machi grant list` で確かめてください。")
-        if s.get(Resident, resident_id) is None:
+        person = s.get(Resident, resident_id)
+        if person is None:
             raise NotFound(f"利用者（番号 {resident_id}）が見つかりません。")
+        if person.status != "active":  # the segment would only say "not eligible"; staff need to know why
+            raise AccountInactive(f"番号 {resident_id} の方のお財布は利用中ではない（{STATUS_JA.get(person.status, person.status)}）"
+                                  "ため、入金できません。")
         name, mode = prog.name, prog.mode
         mt_code = s.get(MoneyType, prog.money_type_id).code
-        card_only = s.get(Resident, resident_id).line_user_id is None
+        card_only = person.line_user_id is None
     params = {"program": code, "resident_id": resident_id, "channel": "counter"}
     audited = staff_uow(uow, actor=actor, action="grant.counter", params=params,
                         outcome=lambda r: f"credited {r.amount} entry {r.entry_id}", dry_run=dry_run)
