@@ -57,12 +57,13 @@ def _iso(value: Any) -> str:
     return value.isoformat() if isinstance(value, date | datetime) else str(value)
 
 
-def _line_sender(config: Config) -> Any:
-    from town.sender import line_sender  # noqa: PLC0415 - the LINE SDK only for commands that send
+def line_sender(config: Config) -> Any:
+    """The bot's client, aimed at LINE_API_HOST (the local fake LINE in dev and in tests)."""
+    from bot.line_client import LineClient  # noqa: PLC0415 - the LINE SDK only for commands that send
 
-    return line_sender(config)
+    return LineClient(config.line_api_host, config.line_channel_access_token, timeout=10.0, max_retries=3)
 
 
-sender_factory: Callable[[Config], Any] = _line_sender
+sender_factory: Callable[[Config], Any] = line_sender
 
 pass_ctx = click.make_pass_decorator(CliContext)

@@ -21,7 +21,6 @@ from typing import Any
 
 from sqlalchemy import exists, func, select, update
 
-from app import Machi
 from bot.render import Renderer
 from flows.grant_actions import GrantView, offer_card
 from ledger.clock import fmt_jst, jst_date, utcnow
@@ -31,6 +30,7 @@ from ledger.queries import last_valid_day
 from ledger.segments import segment_query
 from ledger.services.grants import award_many
 from town import announce, line_messages
+from town.core import TownCore
 from town.models import AnnouncementChunk, GrantRun
 from town.sender import Sender
 
@@ -122,7 +122,7 @@ def plan(db, code: str, now: datetime | None = None) -> GrantPlan:
 class _Notices:
     """The notice of a push-type grant, written down per batch and multicast, crash-safe (see above)."""
 
-    def __init__(self, core: Machi, code: str, actor: str) -> None:
+    def __init__(self, core: TownCore, code: str, actor: str) -> None:
         self.db, self.code = core.db, code
         with self.db.session() as s:
             prog = _program(s, code)
@@ -180,7 +180,7 @@ class _Notices:
         return sent
 
 
-def run_push(core: Machi, code: str, *, actor: str, sender: Sender | None = None, batch: int = BATCH,
+def run_push(core: TownCore, code: str, *, actor: str, sender: Sender | None = None, batch: int = BATCH,
              on_total: Callable[[int], None] | None = None,
              on_progress: Callable[[int], None] | None = None) -> GrantRunReport:
     """Credit everyone eligible who has not received it, with the notice; stop when the budget runs out."""
@@ -298,7 +298,7 @@ def claim_notice(s: Any, prog: GrantProgram, liff_id: str) -> dict[str, Any]:
     return Renderer(liff_id).message(offer_card(view, "ja"))
 
 
-def announce_claim(core: Machi, sender: Sender, code: str, *, actor: str, again: bool = False,
+def announce_claim(core: TownCore, sender: Sender, code: str, *, actor: str, again: bool = False,
                    on_total: Callable[[int], None] | None = None,
                    on_chunk: Callable[[int], None] | None = None) -> announce.DeliveryReport:
     """Tell the segment (who has not yet received it) with a 受け取る button; resumable like any announcement."""

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -43,10 +43,8 @@ from ledger.errors import LedgerError
 from ledger.models import AuditLog, Entry, PayoutBatch
 from ledger.services import expiry, payouts
 from town import announce, payout_files, reminders, settings
+from town.core import TownCore
 from town.sender import Sender
-
-if TYPE_CHECKING:
-    from app import Machi
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +130,7 @@ class RunnerLock:
 class Runtime:
     """What the jobs work with; set once per process (APScheduler stores jobs by reference only)."""
 
-    core: Machi
+    core: TownCore
     sender_factory: Callable[[], Sender]
     payout_dir: Path = Path("payouts")
     _sender: Sender | None = field(default=None, repr=False)
@@ -157,7 +155,7 @@ def _rt() -> Runtime:
     return _runtime
 
 
-def _audit(core: Machi, action: str, result: str) -> None:
+def _audit(core: TownCore, action: str, result: str) -> None:
     with core.db.write() as s:
         s.add(AuditLog(actor=ACTOR, action=action, params={}, result=result[:400]))
 
@@ -337,7 +335,7 @@ def _stored(engine: Engine) -> dict[str, dict[str, Any]]:
     return out
 
 
-def build(core: Machi, scheduler_cls: type[BaseScheduler] = BlockingScheduler) -> BaseScheduler:
+def build(core: TownCore, scheduler_cls: type[BaseScheduler] = BlockingScheduler) -> BaseScheduler:
     """A scheduler over the database's job store, its jobs brought in line with the settings.
 
     A job already stored with the same function and trigger is kept as it is, so its next run time
@@ -364,7 +362,7 @@ def build(core: Machi, scheduler_cls: type[BaseScheduler] = BlockingScheduler) -
     return sched
 
 
-def next_runs(core: Machi) -> dict[str, datetime | None]:
+def next_runs(core: TownCore) -> dict[str, datetime | None]:
     """When each stored job runs next (Tokyo time), for the start-up message and `scheduler status`."""
     with core.db.engine.connect() as conn:
         rows = conn.execute(select(apscheduler_jobs.c.id, apscheduler_jobs.c.next_run_time)).all()

@@ -5,11 +5,11 @@ import json
 
 from sqlalchemy import select
 
+from admin_cli.context import line_sender
 from config import load_config
 from ledger.clock import to_jst
 from town import scheduler
 from town.models import Announcement, AnnouncementChunk
-from town.sender import line_sender
 
 from .conftest import add_residents, later, machi, uid
 

@@ -14,6 +14,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from linebot.v3.messaging import Message as SdkMessage
 from sqlalchemy import func, select
 
+from admin_cli.context import line_sender
 from bot import line_check
 from bot.inbox import Inbox
 from bot.models import WebhookEvent
@@ -25,7 +26,6 @@ from ledger.models import AuditLog, Lot, Payout, PayoutBatch
 from ledger.services import issuing, payments
 from town import scheduler, settings
 from town.models import ReminderLog
-from town.sender import line_sender
 
 from .conftest import ROOT, flex_actions, flex_texts, later, machi
 
