@@ -46,6 +46,12 @@ class CliContext:
             self._sender = sender_factory(self.config)
         return self._sender
 
+    def presenter(self) -> Any:
+        """How the town's notices look on LINE (the chat's own cards); the port is town/presenter.py."""
+        from bot.town_presenter import LinePresenter  # noqa: PLC0415 - the LINE rendering only for commands that send
+
+        return LinePresenter(self.config.liff_id)
+
     def audit(self, action: str, params: dict[str, Any], result: str = "") -> None:
         """Record a staff action; dates and times in `params` are kept as ISO text (a JSON column)."""
         params = json.loads(json.dumps(params, ensure_ascii=False, default=_iso))

@@ -15,6 +15,7 @@ from linebot.v3.messaging import Message as SdkMessage
 from sqlalchemy import func, select
 
 from admin_cli.context import line_sender
+from admin_cli.scheduler_cmds import line_runtime
 from bot import line_check
 from bot.inbox import Inbox
 from bot.models import WebhookEvent
@@ -32,7 +33,7 @@ from .conftest import ROOT, flex_actions, flex_texts, later, machi
 
 @pytest.fixture
 def runtime(core, line_env, tmp_path):
-    scheduler.install(scheduler.Runtime(core, lambda: line_sender(load_config()), payout_dir=tmp_path / "payouts"))
+    scheduler.install(line_runtime(core, lambda: line_sender(load_config()), payout_dir=tmp_path / "payouts"))
     yield
     scheduler._runtime = None
 

@@ -19,7 +19,12 @@ FORBIDDEN = {
              "werkzeug"},
 }
 # Known violations still to be cut, each with why it is still there; xfail(strict) so a fix is noticed.
-KNOWN: dict[str, str] = {}
+KNOWN: dict[str, str] = {
+    "town/line_messages.py": (
+        "town writes its notices as LINE JSON and checks them with bot.line_check (LINE's spec); the cut is "
+        "for town to say them as channel-neutral messages (flows.messages, moved down) that the bot renders "
+        "and checks, as town.presenter already does for reminders and claim invitations"),
+}
 
 
 def _modules(package: str) -> list[Path]:
