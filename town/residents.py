@@ -103,7 +103,7 @@ def record_birth(db: Database, *, now: datetime, actor: str, name: str, kana: st
             raise InvalidInput("親の世帯番号が違います。どの世帯に入るかを --household で指定してください。")
         if line_user_id and s.execute(select(Resident.id).where(Resident.line_user_id == line_user_id)).first():
             raise AlreadyDone("このLINEユーザーIDの方はすでに登録されています。")
-        members = _members(s, household)
+        members = _members(s, household) if household else folks  # no household number: the parents are it
         size = max([m.household_size or 0 for m in members] + [len(members)]) + 1
         for m in members:
             m.household_size = (m.household_size or len(members)) + 1

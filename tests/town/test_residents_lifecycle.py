@@ -36,6 +36,8 @@ def test_a_birth_makes_a_card_only_parent_eligible_for_the_birth_grant(town, tow
                 "--district", "苫前").exit_code == 0  # 32, card only, no children
     refused(town("grant", "credit", "BIRTH2026", "32"), "対象ではありません")
     assert town(*_baby("--parent", "32")).exit_code == 0
+    assert query(town_url, "SELECT id, household_size FROM residents WHERE id IN (32, 33) ORDER BY id") == [
+        (32, 2), (33, 2)]  # no household number: parent and child are the household
     res = town("grant", "credit", "BIRTH2026", "32")
     assert res.exit_code == 0 and "50,000円を入金しました" in res.output
 

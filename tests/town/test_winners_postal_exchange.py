@@ -98,6 +98,8 @@ def test_exchange_rule_change_applies_from_its_date(town, town_url, town_core):
                                idempotency_key="x-after")
     assert after.received == 600
     assert query(town_url, "SELECT amount FROM entries WHERE id = :i", i=before.entry_id) == [(500,)]
+    vol = next(m for m in as_json(town("money-type", "list", json_output=True)) if m["code"] == "VOL")
+    assert vol["exchange"] == ["500VOL→500PREM"]  # the rule in effect today
     rules = as_json(town("exchange-rule", "list", json_output=True))
     assert [(r["to_units"], r["in_effect"]) for r in rules] == [(500, True), (600, False)]
     log = as_json(town("audit", "log", "--action", "exchange_rule.change", json_output=True))
