@@ -50,7 +50,8 @@ def _text(value: str | None) -> str:
 
 
 def _resident(s: Session, resident_id: int) -> Resident:
-    r = s.get(Resident, resident_id)
+    """Locked (PostgreSQL) for the transaction: its household facts are read, then changed."""
+    r = s.execute(select(Resident).where(Resident.id == resident_id).with_for_update()).scalar()
     if r is None:
         raise NotFound(f"利用者（番号 {resident_id}）が見つかりません。")
     return r
@@ -69,7 +70,7 @@ def _members(s: Session, household_code: str | None, *, but: int | None = None) 
     q = select(Resident).where(Resident.household_code == household_code, Resident.status == "active")
     if but is not None:
         q = q.where(Resident.id != but)
-    return list(s.execute(q.order_by(Resident.id)).scalars())
+    return list(s.execute(q.order_by(Resident.id).with_for_update()).scalars())  # sizes read, then changed
 
 
 def record_birth(db: Database, *, now: datetime, actor: str, name: str, kana: str, birth: date,

@@ -12,9 +12,11 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ledger.db import Database
+from ledger.errors import Conflict
 from ledger.models import AuditLog
 from ledger.uow import Tx, UnitOfWork
 
@@ -52,6 +54,9 @@ def staff_write(db: Database, *, actor: str, action: str, dry_run: bool,
             return result
     except _RolledBack as done:
         return done.result
+    except IntegrityError as exc:  # the same change made at the same moment by someone else: theirs stands
+        raise Conflict("同じ内容の操作が同時に行われました。`machi audit log` で確かめてから、必要ならもう一度実行してください。"
+                       ) from exc
 
 
 class _AuditedUow:
