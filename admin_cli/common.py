@@ -19,6 +19,7 @@ from ledger.cards import normalize_number
 from ledger.clock import JST, to_jst
 from ledger.errors import InvalidInput, NotFound
 from ledger.models import Card, Merchant, MoneyType, Resident, Segment
+from town.ages import AGE_BANDS, age_band, age_on  # noqa: F401 - the faces' names for them
 
 LINE_ID = re.compile(r"^U[0-9a-f]{32}$")
 
@@ -159,27 +160,6 @@ def find_segment(s: Session, name: str) -> Segment:
     if seg is None:
         raise NotFound(f"対象者の条件（セグメント）「{name}」がありません。`machi segment list` で確かめてください。")
     return seg
-
-
-AGE_BANDS = ((0, 19, "0-19"), (20, 29, "20代"), (30, 39, "30代"), (40, 49, "40代"), (50, 59, "50代"),
-             (60, 69, "60代"), (70, 79, "70代"), (80, 200, "80歳以上"))
-
-
-def age_on(birth: date | None, day: date) -> int | None:
-    if birth is None:
-        return None
-    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
-
-
-def age_band(birth: date | None, day: date) -> str:
-    """Ten-year bands (under 20 and 80+ grouped), the grain an export or report may show."""
-    age = age_on(birth, day)
-    if age is None:
-        return "不明"
-    for low, high, label in AGE_BANDS:
-        if low <= age <= high:
-            return label
-    return "不明"
 
 
 class JaChoice(click.Choice):

@@ -48,6 +48,12 @@ class CliContext:
             self._sender = sender_factory(self.config, installation.namespace(self.core().db))
         return self._sender
 
+    def presenter(self) -> Any:
+        """How the town's notices look on LINE (the chat's own cards); the port is town/presenter.py."""
+        from bot.town_presenter import LinePresenter  # noqa: PLC0415 - the LINE rendering only for commands that send
+
+        return LinePresenter(self.config.liff_id)
+
     def audit(self, action: str, params: dict[str, Any], result: str = "") -> None:
         """Record a staff action; dates and times in `params` are kept as ISO text (a JSON column)."""
         params = json.loads(json.dumps(params, ensure_ascii=False, default=_iso))
@@ -59,12 +65,15 @@ def _iso(value: Any) -> str:
     return value.isoformat() if isinstance(value, date | datetime) else str(value)
 
 
-def _line_sender(config: Config, retry_namespace: uuid.UUID) -> Any:
-    from town.sender import line_sender  # noqa: PLC0415 - the LINE SDK only for commands that send
+def line_sender(config: Config, retry_namespace: uuid.UUID) -> Any:
+    """The bot's client, aimed at LINE_API_HOST (the local fake LINE in dev and in tests), making its
+    retry keys within the database's installation id (`ledger.installation.namespace`)."""
+    from bot.line_client import LineClient  # noqa: PLC0415 - the LINE SDK only for commands that send
 
-    return line_sender(config, retry_namespace)
+    return LineClient(config.line_api_host, config.line_channel_access_token, timeout=10.0, max_retries=3,
+                      retry_namespace=retry_namespace)
 
 
-sender_factory: Callable[[Config, uuid.UUID], Any] = _line_sender
+sender_factory: Callable[[Config, uuid.UUID], Any] = line_sender
 
 pass_ctx = click.make_pass_decorator(CliContext)

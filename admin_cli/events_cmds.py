@@ -8,6 +8,7 @@ import click
 from sqlalchemy import func, select
 from werkzeug.serving import run_simple
 
+from admin_cli import event_screen
 from admin_cli.common import JST_DATETIME, JaIntRange, dry_run_option, emit, find_money_type, jst, table
 from admin_cli.context import CliContext, pass_ctx
 from admin_cli.grants_cmds import check_code
@@ -121,7 +122,7 @@ def screen(ctx: CliContext, code: str, host: str, port: int, period: int) -> Non
     with ctx.core().db.session() as s:
         ev = _event(s, code)
         name, ev_code = ev.name, ev.code
-    app = event_qr.screen_app(name, ev_code, cfg.derived_key("event-qr"), period=period, url_for=lambda t: event_qr.checkin_url(
+    app = event_screen.screen_app(name, ev_code, cfg.derived_key("event-qr"), period=period, url_for=lambda t: event_qr.checkin_url(
         ev_code, liff_id=cfg.liff_id, public_url=cfg.public_url, dev=cfg.env != "prod", token=t))
     click.echo(f"会場の画面: http://{host}:{port}/ をブラウザで開いて全画面にしてください（Ctrl+C で終了）")
     run_simple(host, port, app, threaded=True, use_reloader=False)

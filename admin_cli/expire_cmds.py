@@ -49,8 +49,8 @@ def remind(ctx: CliContext, dry_run: bool) -> None:
     """有効期限の30日前・7日前のお知らせをいま送ります（同じ方に同じお知らせは一度だけ）。"""
     core = ctx.core()
     today = jst_date(core.uow.clock())
-    rep = reminders.send(core.db, ctx.sender() if not dry_run else None, today, liff_id=core.config.liff_id,
-                         dry_run=dry_run)
+    rep = reminders.send(core.db, ctx.sender() if not dry_run else None, today,
+                         presenter=ctx.presenter() if not dry_run else None, dry_run=dry_run)
     if not dry_run:
         ctx.audit("expire.remind", {"today": today}, f"sent {rep.sent} skipped {rep.skipped}")
     emit(ctx, {"dry_run": dry_run, "due_dates": rep.due_dates, "sent": rep.sent, "skipped": rep.skipped,

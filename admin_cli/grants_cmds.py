@@ -169,7 +169,8 @@ def run(ctx: CliContext, code: str, again: bool, dry_run: bool) -> None:
         return
     bar = progress(ctx, None, f"ご案内 {code}")
     try:
-        rep2 = grant_run.announce_claim(core, ctx.sender(), code, actor=ctx.actor, again=again,
+        rep2 = grant_run.announce_claim(core, ctx.sender(), code, actor=ctx.actor, presenter=ctx.presenter(),
+                                        again=again,
                                         on_total=lambda n: setattr(bar, "total", n), on_chunk=bar.update)
     finally:
         bar.close()

@@ -12,9 +12,10 @@ from admin_cli.grants_cmds import check_code
 from admin_cli.main import cli
 from ledger import registry
 from ledger.categories import CATEGORIES
-from ledger.clock import today_jst
+from ledger.clock import today_jst, utcnow
 from ledger.errors import AlreadyDone, InvalidInput
-from ledger.models import Account, ExchangeRule, Lot, MoneyType
+from ledger.exchange_rules import rules_at
+from ledger.models import Account, Lot, MoneyType
 from ledger.models.money import MONEY_KINDS
 
 KINDS_JA = {"prepaid": "前払式（プレミアム商品券など販売するもの）", "grant": "給付券（給付金）",
@@ -92,7 +93,7 @@ def list_(ctx: CliContext) -> None:
                               .group_by(Lot.money_type_id)).all())
         codes = {mt.id: mt.code for mt in rows}
         rules = [(codes.get(r.from_type_id), r.from_units, codes.get(r.to_type_id), r.to_units)
-                 for r in s.execute(select(ExchangeRule)).scalars()]
+                 for r in rules_at(s, utcnow())]  # the rule in effect now (`machi exchange-rule list`: all)
     data = [{"code": mt.code, "name": mt.name, "kind": mt.kind, "validity": validity_text(mt),
              "validity_days": mt.validity_days, "valid_until": mt.valid_until,
              "only": mt.accepted_category, "transferable": mt.transferable, "spendable": mt.spendable,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +23,20 @@ JOB_NAMES = {"expire": "失効", "remind": "期限前のお知らせ", "payout":
              "seal": "台帳・操作記録の封印", "purge": "古い会話・受信記録の削除"}
 
 
+def line_runtime(core: Any, sender_factory: Callable[[], Any], payout_dir: Path = Path("payouts")) -> scheduler.Runtime:
+    """The scheduler's jobs wired to LINE: how reminders look, and the purges of the chat's and the
+    webhook's tables (they belong to flows and bot, which the town layer does not import)."""
+    from bot.inbox import Inbox  # noqa: PLC0415 - only the scheduler needs them
+    from bot.town_presenter import LinePresenter  # noqa: PLC0415
+    from flows.state import DbStateStore  # noqa: PLC0415
+
+    return scheduler.Runtime(core=core, sender_factory=sender_factory, payout_dir=payout_dir,
+                             presenter_factory=lambda: LinePresenter(core.config.liff_id),
+                             purgers={"conversations": DbStateStore(core.db).purge, "inbox": Inbox(core.db).purge})
+
+
 def _runtime(ctx: CliContext, payout_dir: Path) -> scheduler.Runtime:
-    return scheduler.Runtime(core=ctx.core(), sender_factory=ctx.sender, payout_dir=payout_dir)
+    return line_runtime(ctx.core(), ctx.sender, payout_dir)
 
 
 @cli.command("scheduler")

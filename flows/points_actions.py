@@ -16,6 +16,7 @@ from flows.present import money_name, points, say, until, yen
 from flows.residents import current, db_of, not_registered, uow_of
 from ledger import queries
 from ledger.errors import NotFound
+from ledger.exchange_rules import rules_at
 from ledger.models import Event, ExchangeRule, MoneyType
 from ledger.services import checkins, transfers
 
@@ -30,7 +31,7 @@ def _point_balances(ctx: ActionContext, account_id: int) -> list[queries.Balance
 def _rule(ctx: ActionContext) -> tuple[ExchangeRule, MoneyType, MoneyType] | None:
     """The exchange offered for points (the first rule from a point money type)."""
     with db_of(ctx).session() as s:
-        for rule in s.execute(select(ExchangeRule).order_by(ExchangeRule.id)).scalars():
+        for rule in rules_at(s, ctx.now):
             src, dst = s.get(MoneyType, rule.from_type_id), s.get(MoneyType, rule.to_type_id)
             if src is not None and dst is not None and src.kind == "point" and src.active and dst.active:
                 return rule, src, dst
@@ -116,7 +117,8 @@ def exchange_quote(ctx: ActionContext) -> ActionResult:
                    f"Please enter a multiple of {unit:,}, at most {most:,}.")
         return ActionResult(messages=[Text(text)], goto="amount")
     with db_of(ctx).session() as s:
-        _rule_row, received = transfers.exchange_quote(s, ctx.vars["from_code"], ctx.vars["to_code"], amount)
+        _rule_row, received = transfers.exchange_quote(s, ctx.vars["from_code"], ctx.vars["to_code"], amount,
+                                                       ctx.now)
     return ActionResult(vars={"points": amount, "received": received, "received_text": yen(received, lang),
                               "key": f"line-exchange:{uuid.uuid4().hex}"})
 

@@ -6,32 +6,17 @@ or an application form in YAML with no Python.
 """
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import JSON, DateTime, Integer, String, UniqueConstraint, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
 
 from flows.context import ActionContext, ActionResult
 from flows.errors import ActionError
 from flows.i18n import pick, t
 from ledger.clock import utcnow
-from ledger.db import Base, Database
-from ledger.models._types import pk
-
-
-class SurveyResponse(Base):
-    """One resident's answers to one survey (or form); a second one is refused by the database."""
-
-    __tablename__ = "survey_responses"
-    id: Mapped[pk]
-    survey_id: Mapped[str] = mapped_column(String(64))
-    resident_key: Mapped[str] = mapped_column(String(100))
-    answers: Mapped[dict] = mapped_column(JSON, default=dict)
-    score: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    __table_args__ = (UniqueConstraint("survey_id", "resident_key"),)
+from ledger.db import Database
+from town.surveys import SurveyResponse  # noqa: F401 - the table lives with the town's tables
 
 
 class SurveyStore(Protocol):

@@ -60,7 +60,10 @@ class _Checkpointer:
             conn.close()
 
     def stop(self) -> None:
+        """Stop and wait: once the database is disposed, nothing writes its file (a copy of it is whole)."""
         self._stop.set()
+        if self._thread is not threading.current_thread():
+            self._thread.join(timeout=10)
 
 
 class FairLock:

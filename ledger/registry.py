@@ -4,7 +4,7 @@ None of these move money, so they run in plain write sessions; each makes its wa
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import uuid4
 
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from ledger.errors import AlreadyDone, InvalidInput, NotFound
 from ledger.models import Account, ExchangeRule, Merchant, MerchantStaff, MoneyType, Resident
-from ledger.models.money import INTERNAL_KINDS, MONEY_KINDS
+from ledger.models.money import INTERNAL_KINDS, MONEY_KINDS, RULES_ALWAYS
 
 CATEGORIES = ("small", "large")
 
@@ -41,12 +41,13 @@ def create_money_type(s: Session, *, code: str, name: str, kind: str, name_en: s
     return mt
 
 
-def add_exchange_rule(s: Session, from_code: str, to_code: str, from_units: int, to_units: int) -> ExchangeRule:
+def add_exchange_rule(s: Session, from_code: str, to_code: str, from_units: int, to_units: int,
+                      effective_from: datetime = RULES_ALWAYS) -> ExchangeRule:
     ids = dict(s.execute(select(MoneyType.code, MoneyType.id).where(MoneyType.code.in_([from_code, to_code]))).all())
     if len(ids) != 2:
         raise NotFound("交換ルールの券種が見つかりません。")
     rule = ExchangeRule(from_type_id=ids[from_code], to_type_id=ids[to_code], from_units=from_units,
-                        to_units=to_units)
+                        to_units=to_units, effective_from=effective_from)
     s.add(rule)
     s.flush()
     return rule

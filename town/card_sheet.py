@@ -6,7 +6,7 @@ import io
 import secrets
 
 from ledger.cards import format_number
-from liff import qr
+from town import qr
 from town.pdf import FONT, new_pdf
 
 HOW_TO_USE = (

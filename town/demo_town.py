@@ -10,7 +10,6 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app import Machi
 from ledger import registry
 from ledger.cards import issue_card, luhn_digit
 from ledger.clock import jst_midnight_utc, today_jst, utcnow
@@ -20,6 +19,7 @@ from ledger.policy import Policy
 from ledger.services import checkins, payments, sales
 from ledger.services import issuing as issuing_svc
 from ledger.uow import UnitOfWork
+from town.core import TownCore
 
 
 def uid(n: int, prefix: str = "") -> str:
@@ -88,12 +88,12 @@ def _resident_rows(today: date) -> list[dict]:
     return rows
 
 
-def has_residents(core: Machi) -> bool:
+def has_residents(core: TownCore) -> bool:
     with core.db.session() as s:
         return bool(s.execute(select(func.count()).select_from(Resident)).scalar_one())
 
 
-def seed(core: Machi, now: datetime | None = None) -> dict[str, object]:
+def seed(core: TownCore, now: datetime | None = None) -> dict[str, object]:
     """Build the demo town. Returns what the README and the simulator need (card number, ids)."""
     now = now or utcnow()
     today = today_jst(now)
@@ -166,7 +166,7 @@ def _mt_id(s: Session, code: str) -> int:
     return s.execute(select(MoneyType.id).where(MoneyType.code == code)).scalar_one()
 
 
-def _history(core: Machi, resident_ids: list[int], elder_id: int, now: datetime) -> None:
+def _history(core: TownCore, resident_ids: list[int], elder_id: int, now: datetime) -> None:
     """A few weeks of sales, payments and points, so balances and reports are not empty."""
     shops = {code: i + 1 for i, (code, *_r) in enumerate(SHOPS)}
     for day in range(20, 0, -1):

@@ -15,10 +15,8 @@ import io
 import time
 from datetime import datetime
 
-from flask import Flask, Response
-
 from ledger.clock import fmt_jst
-from liff import qr
+from town import qr
 from town.pdf import FONT, new_pdf
 
 PERIOD = 30
@@ -104,23 +102,18 @@ def poster_pdf(name: str, code: str, place: str, points: int, starts: datetime, 
     return bytes(pdf.output())
 
 
-def screen_app(name: str, code: str, secret: str | bytes, *, period: int = PERIOD, url_for=None) -> Flask:
-    """A full-screen page for the venue: the QR changes every `period` seconds (the page reloads)."""
-    app = Flask("machi_event_screen")
-
-    @app.get("/")
-    def page() -> Response:
-        now = time.time()
-        token = rotating_token(code, secret, now, period)
-        content = url_for(token) if url_for else f"{PREFIX}{code}.{token}"
-        wait = max(1, int(period - now % period))
-        body = (f"<!doctype html><html lang='ja'><head><meta charset='utf-8'>"
-                f"<meta http-equiv='refresh' content='{wait}'><title>{html.escape(name)}</title>"
-                "<style>body{font-family:sans-serif;text-align:center;margin:2vh}svg{width:70vh;height:70vh}"
-                "h1{font-size:6vh;margin:1vh}p{font-size:3.5vh}</style></head><body>"
-                f"<h1>{html.escape(name)}</h1>{qr.svg(content, label=name)}"
-                f"<p>LINEの「ポイント」でこのQRを読み取ってください（{period}秒ごとに変わります・あと{wait}秒）</p>"
-                "</body></html>")
-        return Response(body, mimetype="text/html")
-
-    return app
+def screen_html(name: str, code: str, secret: str | bytes, *, now: float | None = None, period: int = PERIOD,
+                url_for=None) -> str:
+    """The venue's full-screen page: the QR of this moment; the page reloads when it changes. Served by
+    the face that shows it (`machi event screen`)."""
+    now = time.time() if now is None else now
+    token = rotating_token(code, secret, now, period)
+    content = url_for(token) if url_for else f"{PREFIX}{code}.{token}"
+    wait = max(1, int(period - now % period))
+    return (f"<!doctype html><html lang='ja'><head><meta charset='utf-8'>"
+            f"<meta http-equiv='refresh' content='{wait}'><title>{html.escape(name)}</title>"
+            "<style>body{font-family:sans-serif;text-align:center;margin:2vh}svg{width:70vh;height:70vh}"
+            "h1{font-size:6vh;margin:1vh}p{font-size:3.5vh}</style></head><body>"
+            f"<h1>{html.escape(name)}</h1>{qr.svg(content, label=name)}"
+            f"<p>LINEの「ポイント」でこのQRを読み取ってください（{period}秒ごとに変わります・あと{wait}秒）</p>"
+            "</body></html>")

@@ -21,9 +21,6 @@ from typing import Any
 
 from sqlalchemy import exists, func, select, update
 
-from app import Machi
-from bot.render import Renderer
-from flows.grant_actions import GrantView, offer_card
 from ledger.clock import fmt_jst, jst_date, utcnow
 from ledger.errors import NotFound, OutsideWindow
 from ledger.models import Entry, GrantProgram, MoneyType, Resident, Segment
@@ -31,7 +28,9 @@ from ledger.queries import last_valid_day
 from ledger.segments import segment_query
 from ledger.services.grants import award_many
 from town import announce, line_messages
+from town.core import TownCore
 from town.models import AnnouncementChunk, GrantRun
+from town.presenter import GrantOffer, Presenter
 from town.sender import Sender
 
 BATCH = 500
@@ -122,7 +121,7 @@ def plan(db, code: str, now: datetime | None = None) -> GrantPlan:
 class _Notices:
     """The notice of a push-type grant, written down per batch and multicast, crash-safe (see above)."""
 
-    def __init__(self, core: Machi, code: str, actor: str) -> None:
+    def __init__(self, core: TownCore, code: str, actor: str) -> None:
         self.db, self.code = core.db, code
         with self.db.session() as s:
             prog = _program(s, code)
@@ -180,7 +179,7 @@ class _Notices:
         return sent
 
 
-def run_push(core: Machi, code: str, *, actor: str, sender: Sender | None = None, batch: int = BATCH,
+def run_push(core: TownCore, code: str, *, actor: str, sender: Sender | None = None, batch: int = BATCH,
              on_total: Callable[[int], None] | None = None,
              on_progress: Callable[[int], None] | None = None) -> GrantRunReport:
     """Credit everyone eligible who has not received it, with the notice; stop when the budget runs out."""
@@ -290,15 +289,16 @@ def run_push(core: Machi, code: str, *, actor: str, sender: Sender | None = None
     return GrantRunReport(run_id, awarded, total, refused, exhausted, stale, notified, notice_failed)
 
 
-def claim_notice(s: Any, prog: GrantProgram, liff_id: str) -> dict[str, Any]:
-    """The bot's own offer card (flows.grant_actions), so its 受け取る button starts the bot's claim flow."""
+def claim_notice(s: Any, prog: GrantProgram, presenter: Presenter) -> dict[str, Any]:
+    """The chat's own offer card (drawn by the channel's presenter), so its 受け取る button starts the claim."""
     mt = s.get(MoneyType, prog.money_type_id)
-    view = GrantView(prog.code, prog.name, prog.amount, prog.mode, mt.name, mt.validity_days,
-                     last_valid_day(prog.ends_at) if prog.ends_at else None, "claimable")
-    return Renderer(liff_id).message(offer_card(view, "ja"))
+    offer = GrantOffer(prog.code, prog.name, prog.amount, prog.mode, mt.name, mt.validity_days,
+                       last_valid_day(prog.ends_at) if prog.ends_at else None)
+    return presenter.grant_offer(offer, "ja")
 
 
-def announce_claim(core: Machi, sender: Sender, code: str, *, actor: str, again: bool = False,
+def announce_claim(core: TownCore, sender: Sender, code: str, *, actor: str, presenter: Presenter,
+                   again: bool = False,
                    on_total: Callable[[int], None] | None = None,
                    on_chunk: Callable[[int], None] | None = None) -> announce.DeliveryReport:
     """Tell the segment (who has not yet received it) with a 受け取る button; resumable like any announcement."""
@@ -310,7 +310,7 @@ def announce_claim(core: Machi, sender: Sender, code: str, *, actor: str, again:
         if not prog.active or (prog.ends_at and now >= prog.ends_at):
             raise OutsideWindow(f"「{prog.name}」は受付を終えています。")
         criteria = _criteria(s, prog)
-        message = claim_notice(s, prog, core.config.liff_id)
+        message = claim_notice(s, prog, presenter)
         name, segment_id = prog.name, prog.segment_id
     ref = f"grant_claim:{code}" + (f":{now:%Y%m%d%H%M%S}" if again else "")
     ann_id = announce.create(core.db, title=f"{name}のご案内", messages=line_messages.check([message]),

@@ -13,14 +13,13 @@ from datetime import date, timedelta
 
 from sqlalchemy import select, update
 
-from bot.render import Renderer
-from flows.reminders import expiry_card
 from ledger.clock import utcnow
 from ledger.db import Database
 from ledger.models import MoneyType, Resident
 from ledger.services.expiry import expiring_on
 from town import settings
 from town.models import ReminderLog
+from town.presenter import Presenter
 from town.sender import Sender
 
 LEADS = (30, 7)
@@ -42,14 +41,15 @@ def run_days(today: date, last_day: date | None) -> list[date]:
     return [start + timedelta(days=i) for i in range((today - start).days + 1)]
 
 
-def send(db: Database, sender: Sender, today: date, *, liff_id: str = "", dry_run: bool = False) -> ReminderReport:
+def send(db: Database, sender: Sender | None, today: date, *, presenter: Presenter | None,
+         dry_run: bool = False) -> ReminderReport:
+    """`sender` and `presenter` (how the reminder looks) may be None only for a dry run."""
     last = settings.get(db, LAST_DAY)
     days = run_days(today, date.fromisoformat(last) if last else None)
     targets = sorted({(d + timedelta(days=lead), lead) for d in days for lead in LEADS if d + timedelta(days=lead) > today})
     sent = skipped = already = 0
     with db.session() as s:
         names = {mt.code: (mt.name, mt.name_en or mt.name, mt.kind) for mt in s.execute(select(MoneyType)).scalars()}
-    render = Renderer(liff_id).message
     for due, lead in targets:
         with db.session() as s:
             items = expiring_on(s.connection(), due)
@@ -77,7 +77,7 @@ def send(db: Database, sender: Sender, today: date, *, liff_id: str = "", dry_ru
                 skipped += 1
                 continue
             listed = [(names[i.money_type][1 if lang == "en" else 0], names[i.money_type][2], i.amount) for i in its]
-            message = render(expiry_card(listed, due, (due - today).days, lang))
+            message = presenter.expiry_notice(listed, due, (due - today).days, lang)
             sender.push(user, [message], f"reminder:{rid}:{due.isoformat()}:{lead}")
             _mark(db, rid, due, lead, "sent")
             sent += 1

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -35,18 +35,15 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Column, Engine, Float, LargeBinary, Table, Unicode, func, select, text
 from sqlalchemy.engine import make_url
 
-from bot.inbox import Inbox
-from flows.state import DbStateStore
 from ledger.clock import JST, jst_date, jst_midnight_utc, utcnow
 from ledger.db import Base
 from ledger.errors import LedgerError
 from ledger.models import AuditLog, Entry, PayoutBatch
 from ledger.services import expiry, payouts
 from town import announce, payout_files, reminders, settings
+from town.core import TownCore
+from town.presenter import Presenter
 from town.sender import Sender
-
-if TYPE_CHECKING:
-    from app import Machi
 
 log = logging.getLogger(__name__)
 
@@ -132,15 +129,24 @@ class RunnerLock:
 class Runtime:
     """What the jobs work with; set once per process (APScheduler stores jobs by reference only)."""
 
-    core: Machi
+    core: TownCore
     sender_factory: Callable[[], Sender]
     payout_dir: Path = Path("payouts")
+    presenter_factory: Callable[[], Presenter] | None = None  # how reminders look (the face plugs in LINE's)
+    # what the nightly purge forgets, by name ("conversations", "inbox"): each forgets what is older than
+    # the time it is given and says how many; the tables belong to flows and bot, so the face plugs them in
+    purgers: dict[str, Callable[[datetime], int]] = field(default_factory=dict)
     _sender: Sender | None = field(default=None, repr=False)
 
     def sender(self) -> Sender:
         if self._sender is None:
             self._sender = self.sender_factory()
         return self._sender
+
+    def presenter(self) -> Presenter:
+        if self.presenter_factory is None:
+            raise RuntimeError("scheduler runtime has no presenter: the face must plug one in")
+        return self.presenter_factory()
 
 
 _runtime: Runtime | None = None
@@ -157,7 +163,7 @@ def _rt() -> Runtime:
     return _runtime
 
 
-def _audit(core: Machi, action: str, result: str) -> None:
+def _audit(core: TownCore, action: str, result: str) -> None:
     with core.db.write() as s:
         s.add(AuditLog(actor=ACTOR, action=action, params={}, result=result[:400]))
 
@@ -175,7 +181,7 @@ def job_remind(now: datetime | None = None) -> dict[str, Any]:
     """30- and 7-day reminders owed today (and any day missed since the last run)."""
     rt = _rt()
     today = jst_date(now or rt.core.uow.clock())
-    rep = reminders.send(rt.core.db, rt.sender(), today, liff_id=rt.core.config.liff_id)
+    rep = reminders.send(rt.core.db, rt.sender(), today, presenter=rt.presenter())
     _audit(rt.core, "scheduler.remind", f"sent {rep.sent} skipped {rep.skipped} already {rep.already}")
     log.info("reminders: sent %d, unreachable %d, already %d", rep.sent, rep.skipped, rep.already)
     return {"sent": rep.sent, "skipped": rep.skipped, "already": rep.already}
@@ -277,11 +283,15 @@ def job_seal(now: datetime | None = None) -> dict[str, Any]:
 
 def job_purge(now: datetime | None = None) -> dict[str, Any]:
     """Forget conversations idle past their retention (personal answers) and handled webhook events."""
-    core = _rt().core
+    rt = _rt()
+    core = rt.core
     now = now or core.uow.clock()
     keep = {**settings.DEFAULT_RETENTION, **(settings.get(core.db, settings.RETENTION) or {})}
-    states = DbStateStore(core.db).purge(now - timedelta(days=int(keep["conversation_days"])))
-    events = Inbox(core.db).purge(now - timedelta(days=int(keep["inbox_days"])))
+    missing = {"conversations", "inbox"} - set(rt.purgers)
+    if missing:
+        raise RuntimeError(f"scheduler runtime has no purger for {sorted(missing)}: the face must plug them in")
+    states = rt.purgers["conversations"](now - timedelta(days=int(keep["conversation_days"])))
+    events = rt.purgers["inbox"](now - timedelta(days=int(keep["inbox_days"])))
     _audit(core, "scheduler.purge", f"conversations {states} inbox {events}")
     log.info("purge: %d conversations, %d webhook events", states, events)
     return {"conversations": states, "inbox": events}
@@ -337,7 +347,7 @@ def _stored(engine: Engine) -> dict[str, dict[str, Any]]:
     return out
 
 
-def build(core: Machi, scheduler_cls: type[BaseScheduler] = BlockingScheduler) -> BaseScheduler:
+def build(core: TownCore, scheduler_cls: type[BaseScheduler] = BlockingScheduler) -> BaseScheduler:
     """A scheduler over the database's job store, its jobs brought in line with the settings.
 
     A job already stored with the same function and trigger is kept as it is, so its next run time
@@ -364,7 +374,7 @@ def build(core: Machi, scheduler_cls: type[BaseScheduler] = BlockingScheduler) -
     return sched
 
 
-def next_runs(core: Machi) -> dict[str, datetime | None]:
+def next_runs(core: TownCore) -> dict[str, datetime | None]:
     """When each stored job runs next (Tokyo time), for the start-up message and `scheduler status`."""
     with core.db.engine.connect() as conn:
         rows = conn.execute(select(apscheduler_jobs.c.id, apscheduler_jobs.c.next_run_time)).all()

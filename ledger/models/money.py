@@ -14,6 +14,7 @@ from sqlalchemy import (
     Integer,
     String,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -43,8 +44,12 @@ class MoneyType(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+RULES_ALWAYS = datetime(2000, 1, 1)  # `effective_from` of a rule that has always held
+
+
 class ExchangeRule(Base):
-    """`from_units` of one money type become `to_units` of another, in whole multiples."""
+    """`from_units` of one money type become `to_units` of another, in whole multiples, from
+    `effective_from` (UTC) on; a change is a new row, so earlier exchanges keep the rule of their time."""
 
     __tablename__ = "exchange_rules"
     id: Mapped[pk]
@@ -52,7 +57,9 @@ class ExchangeRule(Base):
     to_type_id: Mapped[int] = mapped_column(ForeignKey("money_types.id"))
     from_units: Mapped[int] = mapped_column(Integer)
     to_units: Mapped[int] = mapped_column(Integer)
-    __table_args__ = (UniqueConstraint("from_type_id", "to_type_id"),)
+    effective_from: Mapped[datetime] = mapped_column(DateTime, default=RULES_ALWAYS,
+                                                     server_default=text("'2000-01-01 00:00:00'"))
+    __table_args__ = (UniqueConstraint("from_type_id", "to_type_id", "effective_from"),)
 
 
 class Account(Base):

@@ -3,12 +3,15 @@ and exchanging points into certificates."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.clock import utcnow
 from ledger.errors import InsufficientFunds, InvalidInput, NotAllowed, NotFound
 from ledger.events import PointsExchanged, TransferCompleted
+from ledger.exchange_rules import rule_at
 from ledger.journal import (
     Leg,
     add_entry,
@@ -101,13 +104,15 @@ class ExchangeResult:
     replayed: bool = False
 
 
-def exchange_quote(session: Session, from_type: str, to_type: str, amount: int) -> tuple[ExchangeRule, int]:
-    """What `amount` of one type becomes, by the rule; refuses amounts that are not whole units."""
-    rule = session.execute(
-        select(ExchangeRule).join(MoneyType, MoneyType.id == ExchangeRule.from_type_id)
-        .where(MoneyType.code == from_type,
-               ExchangeRule.to_type_id == select(MoneyType.id).where(MoneyType.code == to_type).scalar_subquery())
-    ).scalar()
+def exchange_quote(session: Session, from_type: str, to_type: str, amount: int,
+                   at: datetime | None = None) -> tuple[ExchangeRule, int]:
+    """What `amount` of one type becomes by the rule in effect `at` (now); refuses amounts that are not
+    whole units."""
+    ids = dict(session.execute(select(MoneyType.code, MoneyType.id)
+                               .where(MoneyType.code.in_([from_type, to_type]))).all())
+    rule = None
+    if from_type in ids and to_type in ids:
+        rule = rule_at(session, ids[from_type], ids[to_type], at or utcnow())
     if rule is None:
         raise NotFound("この交換はできません。", message_en="This exchange is not offered.")
     if amount % rule.from_units:
@@ -123,7 +128,7 @@ def exchange(uow: UnitOfWork, *, resident_id: int, from_type: str, to_type: str,
 
     def work(tx: Tx) -> ExchangeResult:
         replay = find_replay(tx, idempotency_key, fp)
-        rule, received = exchange_quote(tx.session, from_type, to_type, amount)
+        rule, received = exchange_quote(tx.session, from_type, to_type, amount, tx.now)
         if replay is not None:
             return ExchangeResult(replay, amount, received, from_type, to_type, replayed=True)
         payer = resident_row(tx, resident_id)

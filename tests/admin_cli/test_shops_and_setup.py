@@ -138,9 +138,10 @@ def test_event_create_list_poster(town, town_url, tmp_path):
 
 
 def test_event_screen_page_shows_a_rotating_code(town_url):
+    from admin_cli.event_screen import screen_app  # noqa: PLC0415
     from town import event_qr  # noqa: PLC0415
 
-    app = event_qr.screen_app("海岸清掃", "KAIGAN", "secret", period=30)
+    app = screen_app("海岸清掃", "KAIGAN", "secret", period=30)
     page = app.test_client().get("/").get_data(as_text=True)
     assert "<svg" in page and "海岸清掃" in page and "30秒ごとに変わります" in page
     token = event_qr.rotating_payload("KAIGAN", "secret", now=1000.0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from bot.town_presenter import LinePresenter
 from ledger.events import DomainEvent, PaymentCompleted
 from ledger.models import GrantProgram, Merchant, Resident
 from ledger.services import grants, payments
@@ -131,7 +132,7 @@ def test_the_claim_notice_staff_send_starts_the_claim_when_tapped(machi, phone, 
     """`machi grant run` for a claim-type grant sends this card; its 受け取る must reach the bot's flow."""
     with machi.db.session() as s:
         card = claim_notice(s, s.execute(select(GrantProgram).where(GrantProgram.code == "HEAT2026")).scalar_one(),
-                            machi.config.liff_id)
+                            LinePresenter(machi.config.liff_id))
     isamu = phone(ISAMU)
     isamu.last = [card]
     answer = "\n".join(texts(isamu.tap("受け取る")))

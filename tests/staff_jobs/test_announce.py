@@ -5,12 +5,13 @@ import json
 
 from sqlalchemy import select
 
+from admin_cli.context import line_sender
+from admin_cli.scheduler_cmds import line_runtime
 from config import load_config
 from ledger import installation
 from ledger.clock import to_jst
 from town import scheduler
 from town.models import Announcement, AnnouncementChunk
-from town.sender import line_sender
 
 from .conftest import add_residents, later, machi, uid
 
@@ -71,7 +72,7 @@ def test_scheduled_announcement_is_sent_by_the_scheduler_and_can_be_cancelled(to
     assert cancel.exit_code == 0 and "取り消しました" in cancel.output
     assert fake_line.store.requests == []
 
-    scheduler.install(scheduler.Runtime(core, lambda: line_sender(load_config(), installation.namespace(core.db))))
+    scheduler.install(line_runtime(core, lambda: line_sender(load_config(), installation.namespace(core.db))))
     assert scheduler.job_announcements(now=later(minutes=5)) == {"sent": [], "failed": []}  # not yet due
     out = scheduler.job_announcements(now=later(days=1, minutes=2))
     assert out["sent"] == [ids[0]]
@@ -131,7 +132,7 @@ def test_dry_run_sends_and_stores_nothing(town, line_env, fake_line):
 def test_a_scheduled_send_that_failed_is_tried_again_by_the_scheduler(town, line_env, fake_line, core):
     at = f"{to_jst(later(minutes=2)):%Y-%m-%d %H:%M}"
     assert machi("announce", "create", "--title", "t", "--all", "--text", "再送のお知らせ", "--at", at).exit_code == 0
-    scheduler.install(scheduler.Runtime(core, lambda: line_sender(load_config(), installation.namespace(core.db))))
+    scheduler.install(line_runtime(core, lambda: line_sender(load_config(), installation.namespace(core.db))))
     fake_line.store.fail_next("/v2/bot/message/multicast", 500, count=4)  # LINE down for every retry
     out = scheduler.job_announcements(now=later(minutes=5))
     assert out["sent"] == [] and len(out["failed"]) == 1

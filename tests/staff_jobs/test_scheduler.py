@@ -14,6 +14,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from linebot.v3.messaging import Message as SdkMessage
 from sqlalchemy import func, select
 
+from admin_cli.context import line_sender
+from admin_cli.scheduler_cmds import line_runtime
 from bot import line_check
 from bot.inbox import Inbox
 from bot.models import WebhookEvent
@@ -25,14 +27,13 @@ from ledger.models import AuditLog, Lot, Payout, PayoutBatch
 from ledger.services import issuing, payments
 from town import scheduler, settings
 from town.models import ReminderLog
-from town.sender import line_sender
 
 from .conftest import ROOT, flex_actions, flex_texts, later, machi
 
 
 @pytest.fixture
 def runtime(core, line_env, tmp_path):
-    scheduler.install(scheduler.Runtime(core, lambda: line_sender(load_config(), installation.namespace(core.db)), payout_dir=tmp_path / "payouts"))
+    scheduler.install(line_runtime(core, lambda: line_sender(load_config(), installation.namespace(core.db)), payout_dir=tmp_path / "payouts"))
     yield
     scheduler._runtime = None
 

@@ -17,9 +17,9 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, select
 
-from admin_cli.common import age_band
 from ledger.clock import end_of_jst_day, jst_midnight_utc, to_jst
 from ledger.models import Card, Entry, Merchant, Resident
+from town.ages import age_band
 
 KINDS = ("payments", "residents", "grants")
 

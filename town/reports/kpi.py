@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy import Connection, Select, and_, false, func, select
 from sqlalchemy.sql import ColumnElement
 
-from admin_cli.common import AGE_BANDS, age_band
-from flows.surveys import SurveyResponse
 from ledger.clock import end_of_jst_day, jst_midnight_utc
 from ledger.models import Account, Entry, GrantProgram, Merchant, MoneyType, Posting, Resident, Segment
 from ledger.segments import segment_query
+from town.ages import AGE_BANDS, age_band
 from town.reports.sql import as_date, jst_day
+from town.surveys import SurveyResponse
 
 
 @dataclass
