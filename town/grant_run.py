@@ -24,10 +24,9 @@ from sqlalchemy import exists, func, select, update
 from app import Machi
 from bot.render import Renderer
 from flows.grant_actions import GrantView, offer_card
-from ledger.clock import fmt_jst, jst_date, utcnow
+from ledger.clock import fmt_jst, jst_date, last_valid_day, utcnow
 from ledger.errors import NotFound, OutsideWindow
 from ledger.models import Entry, GrantProgram, MoneyType, Resident, Segment
-from ledger.queries import last_valid_day
 from ledger.segments import segment_query
 from ledger.services.grants import award_many
 from town import announce, line_messages

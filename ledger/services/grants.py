@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, func, or_, select
 
-from ledger.clock import jst_date
+from ledger.clock import jst_date, last_valid_day
 from ledger.errors import (
     AccountInactive,
     AlreadyDone,
@@ -20,7 +20,7 @@ from ledger.events import MoneyIssued
 from ledger.journal import Leg, add_entries, add_postings_many, credit_lots, find_replay, internal_account
 from ledger.models import Entry, GrantProgram, Lot, MoneyType, Resident, Segment
 from ledger.segments import resident_matches, segment_query
-from ledger.services._common import expiry_for
+from ledger.services._common import new_money_expiry
 from ledger.services.issuing import IssueResult, _credit_from_issuer
 from ledger.uow import Tx, UnitOfWork, request_fingerprint
 
@@ -132,8 +132,8 @@ def award_many(uow: UnitOfWork, *, program_code: str, resident_ids: list[int], a
                    or_(Lot.expires_at.is_(None), Lot.expires_at > tx.now))
             .group_by(Lot.account_id)).all()) if wallets else {}
         limit = tx.policy.max_wallet_balance
-        expires_at = expiry_for(mt, tx.now)
-        expires_on = jst_date(expires_at) if expires_at else None
+        expires_at = new_money_expiry(mt, tx.now)
+        expires_on = last_valid_day(expires_at) if expires_at else None
         ref = f"grant:{prog.code}"
         credit: list[tuple[int, int]] = []  # (resident, wallet account)
         for rid in ids:
