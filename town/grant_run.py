@@ -26,6 +26,7 @@ from bot.render import Renderer
 from flows.grant_actions import GrantView, offer_card
 from ledger.clock import fmt_jst, jst_date, last_valid_day, utcnow
 from ledger.errors import NotFound, OutsideWindow
+from ledger.events import MoneyIssued
 from ledger.models import Entry, GrantProgram, MoneyType, Resident, Segment
 from ledger.segments import segment_query
 from ledger.services.grants import award_many
@@ -204,6 +205,8 @@ def run_push(core: Machi, code: str, *, actor: str, sender: Sender | None = None
     with db.session() as s:
         criteria = _criteria(s, _program(s, code))
     notices = _Notices(core, code, actor) if sender is not None else None
+    # the run tells residents by multicast itself; without a sender, the notice relay tells each one
+    uow = core.uow.telling_itself(MoneyIssued) if notices is not None else core.uow
     notice_failed = False
     chunks_sent = 0
 
@@ -261,7 +264,7 @@ def run_push(core: Machi, code: str, *, actor: str, sender: Sender | None = None
                     last_id = page[-1]
                     ids = [r for r in page if r not in received]
                     if ids:
-                        in_flight.append((pool.submit(award_many, core.uow, program_code=code, resident_ids=ids,
+                        in_flight.append((pool.submit(award_many, uow, program_code=code, resident_ids=ids,
                                                       actor=actor), len(ids)))
                     continue
                 if not in_flight:

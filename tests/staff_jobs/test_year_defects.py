@@ -2,18 +2,27 @@
 met it (the clock moved forward with freezegun). Each test failed before its fix."""
 from __future__ import annotations
 
+import csv
+import io
+import json
 from datetime import date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from freezegun import freeze_time
 from sqlalchemy import select
 
-from ledger import registry
+from config import load_config
+from flows.surveys import SurveyResponse
+from ledger import bank_days, registry
 from ledger.clock import jst_midnight_utc
 from ledger.errors import OutsideWindow
-from ledger.models import GrantProgram, Lot, MoneyType, SaleApplication
-from ledger.services import grants, issuing, sales, transfers
+from ledger.models import AuditLog, GrantProgram, Lot, MoneyType, PayoutBatch, Resident, SaleApplication
+from ledger.services import grants, issuing, payments, sales, transfers
 from tests.staff_jobs.conftest import machi
+from town import payout_files, scheduler
+from town.reports import kpi
+from town.sender import line_sender
 
 
 def jst(y: int, m: int, d: int, hour: int = 10) -> datetime:
@@ -121,3 +130,195 @@ def test_the_expiry_people_are_told_is_the_last_day_the_balance_shows(town, core
         assert res.expires_on == date(2027, 3, 31)
         many = grants.award_many(core.uow, program_code="W27", resident_ids=[town.residents[1]])
         assert many.awarded[0].expires_on == date(2027, 3, 31)
+
+
+# 5, 6, 7: payouts ---------------------------------------------------------------------------------------
+
+REMITTER = ["payout", "remitter", "--code", "1234567890", "--name", "トママエチョウ", "--bank", "1022",
+            "--branch", "007", "--number", "7654321"]
+SHOP_BANK = ["merchant", "bank", "M001", "--bank", "1022", "--branch", "007", "--number", "1234567",
+             "--holder", "コムギベーカリー"]
+
+
+def _statement(out: Path, batch_folder: str) -> dict[str, int]:
+    text_ = (out / Path(batch_folder).name / "statements" / "M001.csv").read_text(encoding="utf-8-sig")
+    return {row[0]: int(row[1]) for row in csv.reader(io.StringIO(text_)) if len(row) == 2 and row[1].lstrip("-").isdigit()}
+
+
+def test_payout_dry_run_refuses_like_the_run_without_the_towns_account(town, line_env, core, tmp_path):
+    with freeze_time(jst(2027, 1, 10), tick=True):
+        issuing.issue(core.uow, resident_id=town.residents[0], money_type="GRANT", amount=5000, reason="grant",
+                      idempotency_key="g1")
+        payments.pay(core.uow, resident_id=town.residents[0], amount=1000, idempotency_key="p1", merchant_code="M001")
+    with freeze_time(jst(2027, 1, 20), tick=True):
+        dry = machi("payout", "run", "--from", "2027-01-01", "--to", "2027-01-15", "--out", str(tmp_path), "--dry-run")
+        assert dry.exit_code != 0 and "振込元" in dry.output, dry.output
+        assert machi(*REMITTER).exit_code == 0
+        dry = machi("payout", "run", "--from", "2027-01-01", "--to", "2027-01-15", "--out", str(tmp_path), "--dry-run")
+        assert dry.exit_code != 0 and "M001" in dry.output, dry.output  # the shop's own account is missing too
+        assert machi(*SHOP_BANK).exit_code == 0
+        dry = machi("payout", "run", "--from", "2027-01-01", "--to", "2027-01-15", "--out", str(tmp_path), "--dry-run")
+        assert dry.exit_code == 0, dry.output
+
+
+def test_transfer_dates_are_bank_business_days_and_never_in_the_past():
+    assert not bank_days.is_business_day(date(2027, 1, 11))  # 成人の日 (the library's, not ours)
+    assert not bank_days.is_business_day(date(2026, 12, 31)) and not bank_days.is_business_day(date(2027, 1, 3))
+    assert not bank_days.is_business_day(date(2027, 5, 3))  # 憲法記念日
+    assert bank_days.transfer_date(date(2026, 12, 28), 5, date(2026, 12, 29)) == date(2027, 1, 4)
+    assert bank_days.transfer_date(date(2027, 1, 2), 5, date(2027, 1, 3)) == date(2027, 1, 7)
+    assert bank_days.transfer_date(date(2027, 4, 28), 5, date(2027, 4, 29)) == date(2027, 5, 6)  # after 5/3–5/5
+    # caught up on 2/1 for a period that ended 1/15: the transfer is dated ahead, not 1/20
+    assert bank_days.transfer_date(date(2027, 1, 15), 5, date(2027, 2, 1)) == date(2027, 2, 2)
+    assert payout_files.default_transfer_date(date(2027, 1, 15), today=date(2027, 2, 1)) == date(2027, 2, 2)
+
+
+def test_statements_add_up_per_batch_when_a_refund_draws_an_older_receipt(town, line_env, core, tmp_path):
+    rid = town.residents[0]
+    with freeze_time(jst(2027, 1, 12), tick=True):
+        issuing.issue(core.uow, resident_id=rid, money_type="GRANT", amount=20000, reason="grant",
+                      idempotency_key="g1")
+        a = payments.pay(core.uow, resident_id=rid, amount=1000, idempotency_key="p1", merchant_code="M001")
+        payments.pay(core.uow, resident_id=rid, amount=2000, idempotency_key="p2", merchant_code="M001")
+    with freeze_time(jst(2027, 1, 16), tick=True):  # next period: a sale, and a refund of a 1/12 payment
+        payments.pay(core.uow, resident_id=rid, amount=5000, idempotency_key="p3", merchant_code="M001")
+        payments.refund(core.uow, payment_entry_id=a.entry_id, merchant_id=a.merchant_id, idempotency_key="r1")
+    assert machi(*REMITTER).exit_code == 0 and machi(*SHOP_BANK).exit_code == 0
+    with freeze_time(jst(2027, 1, 18), tick=True):
+        first = machi("--json", "payout", "run", "--from", "2027-01-01", "--to", "2027-01-15", "--out", str(tmp_path))
+        assert first.exit_code == 0, first.output
+        overlap = machi("payout", "run", "--from", "2027-01-10", "--to", "2027-01-17", "--out", str(tmp_path))
+        assert overlap.exit_code != 0 and "重なっています" in overlap.output, overlap.output
+    with freeze_time(jst(2027, 2, 1), tick=True):
+        second = machi("--json", "payout", "run", "--from", "2027-01-16", "--to", "2027-01-31", "--out", str(tmp_path))
+        assert second.exit_code == 0, second.output
+    total = 0
+    for res in (first, second):
+        data = json.loads(res.stdout)
+        st = _statement(tmp_path, data["folder"])
+        fee = next(v for k, v in st.items() if k.startswith("手数料"))
+        assert st["受取額（お支払い）"] - st["返金額"] + st["前の期間からの繰越・調整"] - fee == st["振込額"], st
+        total += st["振込額"]
+    assert total == 7000 - 70  # 1% fee on 7,000 yen kept, over both batches
+    with core.db.session() as s:
+        dates = list(s.execute(select(PayoutBatch.transfer_date).order_by(PayoutBatch.id)).scalars())
+    assert all(bank_days.is_business_day(d) for d in dates) and dates[1] > date(2027, 2, 1)
+
+
+# 12 -------------------------------------------------------------------------------------------------------
+
+
+def test_an_announcement_missed_while_the_scheduler_was_down_is_expired_not_sent_months_late(
+        town, line_env, core, fake_line, tmp_path):
+    with freeze_time(jst(2026, 12, 1), tick=True):
+        res = machi("announce", "create", "--title", "もちつき大会", "--all", "--text", "明日はもちつき大会です",
+                    "--at", "2026-12-19 09:00")
+        assert res.exit_code == 0, res.output
+        soon = machi("announce", "create", "--title", "新年会", "--all", "--text", "新年会のご案内",
+                     "--at", "2027-03-01 09:00")
+        assert soon.exit_code == 0, soon.output
+    scheduler.install(scheduler.Runtime(core, lambda: line_sender(load_config()), payout_dir=tmp_path))
+    try:
+        with freeze_time(jst(2027, 3, 1, 9) + timedelta(minutes=5), tick=True):  # back after months
+            out = scheduler.job_announcements()
+    finally:
+        scheduler._runtime = None
+    assert len(out["expired"]) == 1 and len(out["sent"]) == 1
+    line = next(iter(town.line_ids.values()))
+    assert fake_line.deliveries(line, "もちつき") == [] and len(fake_line.deliveries(line, "新年会")) == 1
+    listed = machi("announce", "list")
+    assert "期限切れ" in listed.output
+    with core.db.session() as s:
+        told = s.execute(select(AuditLog.result).where(AuditLog.action == "scheduler.announce_expired")).scalars().all()
+    assert len(told) == 1 and "もちつき大会" in told[0]
+
+
+# 10 -------------------------------------------------------------------------------------------------------
+
+
+def test_survey_results_never_print_typed_answers_however_short(town, line_env, core):
+    with core.db.write() as s:
+        for n, (score, comment) in enumerate([(5, "山田 090-1234"), (4, "良い"), (5, None)]):
+            s.add(SurveyResponse(survey_id="satisfaction_2026", resident_key=f"r{n}",
+                                 answers={"satisfaction": score, **({"comment": comment} if comment else {})},
+                                 score=score))
+    res = machi("survey", "results", "satisfaction_2026")
+    assert res.exit_code == 0, res.output
+    assert "090-1234" not in res.output and "山田" not in res.output and "良い" not in res.output
+    assert "comment: 自由記述 2 件" in res.output and "5 2件" in res.output  # chosen answers are still counted
+
+
+# 11, 13 (counter registration) ----------------------------------------------------------------------------
+
+
+def test_a_resident_already_registered_in_line_is_not_given_a_second_wallet_at_the_counter(town, line_env, core):
+    with core.db.write() as s:  # registered in LINE (verification pending)
+        registry.create_resident(s, line_user_id="U" + "b" * 32, name="山田 花子", name_kana="ヤマダ ハナコ",
+                                 birth_date=date(1948, 5, 1), district="古丹別", verification="unverified")
+    base = ["resident", "add", "--name", "山田　花子", "--kana", "やまだ はなこ", "--birth", "1948-05-01",
+            "--district", "古丹別"]
+    for args in (base, [*base, "--dry-run"]):
+        res = machi(*args)
+        assert res.exit_code != 0 and "すでに登録されています" in res.output and "LINE登録" in res.output, res.output
+    with core.db.session() as s:
+        assert len(s.execute(select(Resident.id).where(Resident.birth_date == date(1948, 5, 1))).all()) == 1
+    twin = machi(*base, "--not-duplicate")  # staff checked: a different person of the same name
+    assert twin.exit_code == 0, twin.output
+
+
+def test_counter_registration_refuses_an_unknown_district_and_kana_that_is_not_kana(town, line_env, core):
+    base = ["resident", "add", "--name", "佐藤 一郎", "--birth", "1950-01-01"]
+    res = machi(*base, "--kana", "test", "--district", "苫前")
+    assert res.exit_code != 0 and "カナ" in res.output, res.output
+    res = machi(*base, "--kana", "サトウ イチロウ", "--district", "東京")
+    assert res.exit_code != 0 and "地区「東京」はありません" in res.output, res.output
+    with core.db.session() as s:
+        assert s.execute(select(Resident.id).where(Resident.name == "佐藤 一郎")).first() is None
+    assert machi(*base, "--kana", "さとう いちろう", "--district", "苫前").exit_code == 0
+
+
+# 14 -------------------------------------------------------------------------------------------------------
+
+
+def test_the_kpi_for_a_period_counts_no_grant_paid_after_its_end(town, core):
+    with freeze_time(jst(2027, 3, 20), tick=True):
+        grants.award(core.uow, program_code="WINTER", resident_id=town.residents[0])
+    with freeze_time(jst(2027, 4, 2), tick=True):  # next fiscal year
+        grants.award(core.uow, program_code="WINTER", resident_id=town.residents[1])
+        with core.db.engine.connect() as conn:
+            k = kpi.compute(conn, date(2027, 3, 1), date(2027, 3, 31))
+    winter = next(g for g in k.grants if g["program"] == "WINTER")
+    assert winter["received"] == 1 and winter["issued"] == 5000
+
+
+# 8 --------------------------------------------------------------------------------------------------------
+
+
+def test_staff_jobs_store_their_notices_buyers_and_shop_owners_hear_once_grant_runs_once(
+        town, line_env, core, fake_line, tmp_path):
+    owner = "U" + "c" * 32
+    with core.db.write() as s:
+        registry.add_staff(s, "M001", owner, "owner", "小麦 太郎")
+    buyer = town.residents[0]
+    with freeze_time(jst(2027, 1, 10), tick=True):
+        assert machi("sale", "offer-add", "--code", "P27", "--name", "商品券2027", "--price", "10000",
+                     "--component", "PREM=13000").exit_code == 0
+        assert machi("sale", "record", "--resident", str(buyer), "--offer", "P27", "--receipt", "R1").exit_code == 0
+        payments.pay(core.uow, resident_id=buyer, amount=3000, idempotency_key="p1", merchant_code="M001")
+        ran = machi("grant", "run", "BABY")  # residents 1–4 are told by the run's own multicast
+        assert ran.exit_code == 0, ran.output
+    assert machi(*REMITTER).exit_code == 0 and machi(*SHOP_BANK).exit_code == 0
+    with freeze_time(jst(2027, 1, 20), tick=True):
+        assert machi("payout", "run", "--from", "2027-01-01", "--to", "2027-01-15", "--out", str(tmp_path)
+                     ).exit_code == 0
+    told = machi("notices", "--once", "--nice", "0")
+    assert told.exit_code == 0, told.output
+    assert len(fake_line.deliveries(town.line_ids[buyer], "商品券を購入しました")) == 1
+    assert len(fake_line.deliveries(owner, "精算のお知らせ")) == 1
+    for rid in town.residents[:4]:
+        if rid in (town.unreachable,):
+            continue
+        grants_told = [d for d in fake_line.deliveries(town.line_ids[rid]) if "出産祝い" in str(d.messages)]
+        assert len(grants_told) == 1, (rid, grants_told)
+    assert machi("notices", "--once", "--nice", "0").exit_code == 0  # nothing is sent twice
+    assert len(fake_line.deliveries(town.line_ids[buyer], "商品券を購入しました")) == 1
