@@ -3,18 +3,34 @@ from __future__ import annotations
 
 import click
 
+from admin_cli import usage_ja
 from admin_cli.context import CliContext
 from ledger.errors import LedgerError
 
 
 class MachiGroup(click.Group):
-    """Turns a ledger refusal into a clear Japanese message and exit code 1, never a traceback."""
+    """Turns a ledger refusal into a clear Japanese message and exit code 1, never a traceback; click's own
+    usage errors are said in Japanese too (admin_cli/usage_ja.py)."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except LedgerError as exc:
-            raise click.ClickException(exc.message) from exc
+            raise usage_ja.JaError(exc.message) from exc
+        except (usage_ja.JaUsageError, usage_ja.JaError):
+            raise
+        except click.UsageError as exc:  # a missing option, an unknown command...: said in Japanese
+            raise usage_ja.japanese(exc) from exc
+        except click.ClickException as exc:
+            raise usage_ja.JaError(exc.format_message()) from exc
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except usage_ja.JaUsageError:
+            raise
+        except click.UsageError as exc:  # the top-level options themselves
+            raise usage_ja.japanese(exc) from exc
 
 
 @click.group(cls=MachiGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -73,6 +73,7 @@ def offer_add(ctx: CliContext, code: str, name: str, price: int, components: tup
         if not amount.strip().isdigit() or int(amount) <= 0:
             raise InvalidInput(f"「{c}」が読めません。券種コード=額面（例: PREM=6500）で指定してください。")
         parsed[mt_code.strip()] = int(amount)
+    sales.check_offer_terms(price, parsed)
     with ctx.core().db.write() as s:
         if s.execute(select(SaleOffer.id).where(SaleOffer.code == code)).first():
             raise AlreadyDone(f"商品コード「{code}」はすでにあります。")

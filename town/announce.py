@@ -19,8 +19,9 @@ from sqlalchemy.exc import IntegrityError
 from ledger.clock import jst_date, utcnow
 from ledger.db import Database
 from ledger.errors import InvalidInput, LedgerError, NotAllowed, NotFound
-from ledger.models import Entry, Resident
+from ledger.models import Resident
 from ledger.segments import segment_query, validate_criteria
+from ledger.services import grants
 from town.models import Announcement, AnnouncementChunk
 from town.sender import Sender
 
@@ -61,8 +62,7 @@ def audience(conn: Any, criteria: dict[str, Any], today: date, *, exclude_grant:
     """Every active resident the criteria select, minus who cannot be reached on LINE."""
     base = segment_query(criteria, today)
     if exclude_grant:
-        received = exists().where(Entry.resident_id == Resident.id, Entry.ref == f"grant:{exclude_grant}")
-        base = base.where(~received)
+        base = base.where(~grants.received(exclude_grant))
     matched = conn.execute(select(func.count()).select_from(base.order_by(None).subquery())).scalar_one()
     q = (base.with_only_columns(Resident.line_user_id)
          .where(Resident.line_user_id.is_not(None), Resident.reachable.is_(True)))

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import func, select, update
 
 from app import Machi
 from bot.render import Renderer
@@ -27,8 +27,9 @@ from flows.grant_actions import GrantView, offer_card
 from ledger.clock import fmt_jst, jst_date, last_valid_day, utcnow
 from ledger.errors import NotFound, OutsideWindow
 from ledger.events import MoneyIssued
-from ledger.models import Entry, GrantProgram, MoneyType, Resident, Segment
+from ledger.models import Entry, GrantProgram, MoneyType, Resident
 from ledger.segments import segment_query
+from ledger.services import grants
 from ledger.services.grants import award_many
 from town import announce, line_messages
 from town.models import AnnouncementChunk, GrantRun
@@ -79,16 +80,13 @@ def _program(s, code: str) -> GrantProgram:
 
 
 def _criteria(s, prog: GrantProgram) -> dict:
-    if prog.segment_id is None:
-        return {}
-    return s.execute(select(Segment.criteria).where(Segment.id == prog.segment_id)).scalar() or {}
+    """Who is eligible (ledger/services/grants.py decides: the segment, and 本人確認 when required)."""
+    return grants.eligibility(s.connection(), prog)
 
 
 def _candidates(code: str, criteria: dict, today: date):
-    """Who the segment selects and has not received it. NOT EXISTS, not NOT IN: PostgreSQL runs NOT IN
-    over a nullable column as a subplan per row once the received set outgrows work_mem (quadratic)."""
-    received = exists().where(Entry.resident_id == Resident.id, Entry.ref == f"grant:{code}")
-    return segment_query(criteria, today).where(~received)
+    """Who is eligible and has not received it (the rules of ledger/services/grants.py)."""
+    return segment_query(criteria, today).where(~grants.received(code))
 
 
 def _window_text(prog: GrantProgram) -> str:

@@ -30,6 +30,14 @@ class SaleResult:
     replayed: bool = False
 
 
+def check_offer_terms(price: int, components: dict[str, int]) -> None:
+    """A set's face value is at least its price: a resident never pays more than they receive."""
+    face = sum(components.values())
+    if face < price:
+        raise InvalidInput(f"額面（{face:,}円）が販売価格（{price:,}円）より少なくなっています。"
+                           "額面は価格以上にしてください（プレミアム分は町の負担です）。")
+
+
 def sets_bought(conn, offer_code: str, resident_id: int | None = None) -> int:
     q = select(Entry.meta).where(Entry.ref == f"sale:{offer_code}", Entry.kind == "sale")
     if resident_id is not None:

@@ -10,14 +10,24 @@ from pathlib import Path
 
 import pytest
 from freezegun import freeze_time
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from config import load_config
 from flows.surveys import SurveyResponse
 from ledger import bank_days, registry
 from ledger.clock import jst_midnight_utc
-from ledger.errors import OutsideWindow
-from ledger.models import AuditLog, GrantProgram, Lot, MoneyType, PayoutBatch, Resident, SaleApplication
+from ledger.errors import NotEligible, OutsideWindow
+from ledger.models import (
+    AuditLog,
+    Event,
+    GrantProgram,
+    Lot,
+    MoneyType,
+    PayoutBatch,
+    Resident,
+    SaleApplication,
+    SaleOffer,
+)
 from ledger.services import grants, issuing, payments, sales, transfers
 from tests.staff_jobs.conftest import machi
 from town import payout_files, scheduler
@@ -319,3 +329,52 @@ def test_staff_jobs_store_their_notices_buyers_and_shop_owners_hear_once_grant_r
         assert len(fake_line.deliveries(town.line_ids[rid])) == 1, rid
     assert machi("notices", "--once", "--nice", "0").exit_code == 0  # nothing is sent twice
     assert len(fake_line.deliveries(town.line_ids[buyer], "商品券を購入しました")) == 1
+
+
+# one rule per question: grants wait for 本人確認 ----------------------------------------------------------
+
+
+def test_a_grant_is_not_paid_while_verification_is_pending(town, line_env, core):
+    with core.db.write() as s:
+        pending = registry.create_resident(s, line_user_id="U" + "d" * 32, name="未確認 さん", children=1,
+                                           birth_date=date(1990, 1, 1), verification="unverified").id
+    dry = machi("grant", "run", "BABY", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert machi("grant", "run", "BABY").exit_code == 0
+    assert pending not in town.entries_per_resident("grant:BABY")
+    assert set(town.entries_per_resident("grant:BABY")) == set(town.residents[:4])
+    with pytest.raises(NotEligible, match="本人確認"):
+        grants.award(core.uow, program_code="WINTER", resident_id=pending)
+    with core.db.engine.connect() as conn:
+        prog = conn.execute(select(GrantProgram).where(GrantProgram.code == "WINTER")).first()
+        assert grants.standing(conn, prog, pending, datetime.utcnow()) == "unverified"
+
+
+# 13 -------------------------------------------------------------------------------------------------------
+
+
+def _refused_in_japanese(res, *fragments: str) -> None:
+    assert res.exit_code != 0, res.output
+    assert "Traceback" not in res.output and "Missing" not in res.output and "Error:" not in res.output, res.output
+    for f in fragments:
+        assert f in res.output, res.output
+
+
+def test_nonsense_set_ups_are_refused_and_every_refusal_is_japanese(town, line_env, core):
+    with core.db.session() as s:
+        before = {m: s.execute(select(func.count()).select_from(m)).scalar_one()
+                  for m in (SaleOffer, GrantProgram, Event, MoneyType)}
+    _refused_in_japanese(machi("sale", "offer-add", "--code", "LOSS", "--name", "損な券", "--price", "10000",
+                               "--component", "PREM=8000"), "額面")
+    _refused_in_japanese(machi("grant", "create", "--code", "PAST", "--name", "昨年の給付", "--money-type", "GRANT",
+                               "--amount", "1000", "--ends", "2020-03-31 17:00"), "過ぎています")
+    _refused_in_japanese(machi("event", "create", "--code", "SELL", "--name", "清掃", "--money-type", "PREM",
+                               "--points", "500", "--starts", "2030-01-01 09:00", "--ends", "2030-01-01 12:00"),
+                         "前払式")
+    _refused_in_japanese(machi("money-type", "add", "--code", "BOTH", "--name", "両方", "--kind", "coupon",
+                               "--validity-days", "30", "--valid-until", "2030-03-31"), "どちらか一方")
+    _refused_in_japanese(machi("resident", "suspend", str(town.residents[0])), "オプション --reason を指定してください")
+    _refused_in_japanese(machi("resident", "list", "--limt", "3"), "--limt というオプションはありません")
+    _refused_in_japanese(machi("residnt"), "「residnt」というコマンドはありません")
+    with core.db.session() as s:
+        assert before == {m: s.execute(select(func.count()).select_from(m)).scalar_one() for m in before}
