@@ -81,6 +81,12 @@ def list_grants(ctx: ActionContext) -> ActionResult:
     if received:
         messages.append(Card(title=say(lang, "受け取った給付金", "Benefits received"),
                              rows=[(v.name, yen(v.amount, lang)) for v in received]))
+    waiting = [v.name for v in views if v.state == "unverified"]
+    if waiting:
+        names = "、".join(f"「{n}」" for n in waiting)
+        messages.append(Text(say(lang, f"{names}は、本人確認が済むと受け取れます。運転免許証などをお持ちのうえ、役場の窓口へお越しください。",
+                                 f"{', '.join(waiting)}: you can receive it once your identity is confirmed. "
+                                 "Please bring an ID to the town office.")))
     if not messages:
         return ActionResult(messages=[Text(say(lang, "いま受け取れる給付金はありません。新しい給付金があるときは、このトークでお知らせします。",
                                                "There are no benefits to receive now. We will tell you here when there are."),

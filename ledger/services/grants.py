@@ -50,10 +50,15 @@ def is_open(prog: GrantProgram, now: datetime) -> bool:
     return bool(prog.active) and not ((prog.starts_at and now < prog.starts_at) or (prog.ends_at and now >= prog.ends_at))
 
 
+def _segment(conn: Connection, prog: GrantProgram) -> dict:
+    if prog.segment_id is None:
+        return {}
+    return dict(conn.execute(select(Segment.criteria).where(Segment.id == prog.segment_id)).scalar() or {})
+
+
 def eligibility(conn: Connection, prog: GrantProgram) -> dict:
     """The criteria a resident must meet: the programme's segment, and 本人確認 done when it requires it."""
-    criteria = dict(conn.execute(select(Segment.criteria).where(Segment.id == prog.segment_id)).scalar() or {}) \
-        if prog.segment_id is not None else {}
+    criteria = _segment(conn, prog)
     if prog.requires_verification:
         criteria["verified"] = True
     return criteria
@@ -77,11 +82,11 @@ def standing(conn: Connection, prog: GrantProgram, resident_id: int, now: dateti
         return "not_open"
     if (prog.ends_at and now >= prog.ends_at) or not prog.active:
         return "closed"
+    if not resident_matches(conn, _segment(conn, prog), resident_id, jst_date(now)):
+        return "not_eligible"
     if prog.requires_verification and conn.execute(select(Resident.verification).where(
             Resident.id == resident_id)).scalar() in (None, "unverified"):
-        return "unverified"
-    if not resident_matches(conn, eligibility(conn, prog), resident_id, jst_date(now)):
-        return "not_eligible"
+        return "unverified"  # eligible once 本人確認 is done
     return "eligible"
 
 
