@@ -33,10 +33,12 @@ def grant_key(program_code: str, resident_id: int) -> str:
 
 # ----------------------------------------------------------------- one rule per question, used by every face
 
-def received(program_code: str) -> ColumnElement[bool]:
-    """Who has received it: for queries over `Resident` (NOT EXISTS, not NOT IN: PostgreSQL runs NOT IN over a
-    nullable column as a subplan per row once the received set outgrows work_mem)."""
-    return exists().where(Entry.resident_id == Resident.id, Entry.ref == f"grant:{program_code}")
+def received(program_code: str, before: datetime | None = None) -> ColumnElement[bool]:
+    """Who has received it (by `before`, for a report's period): for queries over `Resident` (NOT EXISTS, not
+    NOT IN: PostgreSQL runs NOT IN over a nullable column as a subplan per row once the received set outgrows
+    work_mem)."""
+    got = exists().where(Entry.resident_id == Resident.id, Entry.ref == f"grant:{program_code}")
+    return got.where(Entry.created_at < before) if before is not None else got
 
 
 def already_awarded(conn: Connection, program_code: str, resident_id: int) -> bool:

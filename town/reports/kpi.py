@@ -18,8 +18,9 @@ from sqlalchemy.sql import ColumnElement
 
 from admin_cli.common import AGE_BANDS, age_band
 from flows.surveys import SurveyResponse
-from ledger.models import Account, Entry, GrantProgram, Merchant, MoneyType, Posting, Resident, Segment
+from ledger.models import Account, Entry, GrantProgram, Merchant, MoneyType, Posting, Resident
 from ledger.segments import segment_query
+from ledger.services import grants
 from town.reports.period import Period
 from town.reports.sql import as_date, jst_day
 
@@ -129,14 +130,12 @@ def compute(conn: Connection, start: date, end: date) -> Kpi:
                                  .group_by(Entry.ref)).all())
     # a Core connection returns columns, not ORM objects, so the program's fields are selected one by one
     for prog in conn.execute(select(GrantProgram.code, GrantProgram.name, GrantProgram.mode, GrantProgram.amount,
-                                    Segment.criteria).outerjoin(Segment, Segment.id == GrantProgram.segment_id)
+                                    GrantProgram.segment_id, GrantProgram.requires_verification)
                              .order_by(GrantProgram.id)).all():
-        criteria = prog.criteria
         got = int(received.get(f"grant:{prog.code}", 0))
+        # who was eligible and had not received it by the period's end: the grants service's rules
         not_yet = conn.execute(select(func.count()).select_from(
-            segment_query(criteria or {}, end).where(Resident.id.not_in(
-                select(Entry.resident_id).where(Entry.ref == f"grant:{prog.code}", Entry.resident_id.is_not(None),
-                                                p.by_end(Entry.created_at))))
+            segment_query(grants.eligibility(conn, prog), end).where(~grants.received(prog.code, p.hi))
             .order_by(None).subquery())).scalar_one()
         k.grants.append({"program": prog.code, "name": prog.name, "mode": prog.mode, "received": got,
                          "eligible_not_received": int(not_yet), "uptake": _ratio(got, got + int(not_yet)),
