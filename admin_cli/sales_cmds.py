@@ -73,13 +73,13 @@ def offer_add(ctx: CliContext, code: str, name: str, price: int, components: tup
         if not amount.strip().isdigit() or int(amount) <= 0:
             raise InvalidInput(f"「{c}」が読めません。券種コード=額面（例: PREM=6500）で指定してください。")
         parsed[mt_code.strip()] = int(amount)
-    sales.check_offer_terms(price, parsed)
     with ctx.core().db.write() as s:
         if s.execute(select(SaleOffer.id).where(SaleOffer.code == code)).first():
             raise AlreadyDone(f"商品コード「{code}」はすでにあります。")
         for mt_code in parsed:
             if find_money_type(s, mt_code).kind != "prepaid":
                 raise InvalidInput(f"券種「{mt_code}」は前払式（prepaid）ではありません。販売できるのは前払式の券種です。")
+        sales.check_offer_terms(price, parsed)
         if not dry_run:
             s.add(SaleOffer(code=code, name=name, price=price, components=parsed, per_resident_limit=per_resident,
                             total_sets=total_sets, lottery=is_lottery, starts_at=starts, ends_at=ends))
