@@ -56,9 +56,9 @@ class Machi:
 def build_core(config: Config, *, check_migrated: bool = True, outbox: bool = False) -> Machi:
     """Database, bus and unit of work: what the CLI and the server share.
 
-    With `outbox`, the unit of work also stores its events for the notice relay (the server and
-    `machi notices`). The staff command's own writes tell residents themselves (a grant run's
-    multicast) or nobody (the demo's history), so its core has none."""
+    With `outbox`, the unit of work also stores its events for the notice relay (the server,
+    `machi notices` and the staff command: a sale's receipt, a payout's notice to the shop). A job that
+    tells people itself (a grant run's multicast) says so with `uow.telling_itself(...)`."""
     config.check()
     db = Database(config.database_url)
     if check_migrated and not schema.is_current(db.engine, config.database_url):

@@ -158,6 +158,7 @@ def list_(ctx: CliContext, limit: int) -> None:
     data = [{"id": r.id, "title": r.title, "kind": r.kind, "status": r.status, "scheduled_at": r.scheduled_at,
              "recipients": r.recipients, "skipped": r.skipped, "chunks": progress_of.get(r.id, (0, 0))[0],
              "chunks_sent": int(progress_of.get(r.id, (0, 0))[1] or 0), "created_by": r.created_by} for r in rows]
-    emit(ctx, data, table([(d["id"], d["title"], d["kind"], d["status"], jst(d["scheduled_at"]), d["recipients"],
+    emit(ctx, data, table([(d["id"], d["title"], d["kind"], announce.STATUS_JA.get(d["status"], d["status"]),
+                            jst(d["scheduled_at"]), d["recipients"],
                             d["skipped"], f"{d['chunks_sent']}/{d['chunks']}") for d in data],
                           ["番号", "件名", "種類", "状態", "予約", "送信先", "届かない", "送信済み"]))

@@ -32,7 +32,9 @@ class CliContext:
     def core(self, *, check_migrated: bool = True) -> Machi:
         if self._core is None:
             try:
-                self._core = build_core(self.config, check_migrated=check_migrated)
+                # with the outbox: what staff jobs do (a sale, a payout, an award) is told by the notice
+                # relay (`machi notices` / the server), like what residents do in the chat
+                self._core = build_core(self.config, check_migrated=check_migrated, outbox=True)
             except NotMigrated as exc:
                 raise click.ClickException(str(exc)) from exc
         return self._core

@@ -15,6 +15,7 @@ from admin_cli.grants_cmds import check_code
 from admin_cli.main import cli
 from ledger.errors import AlreadyDone, InvalidInput, NotFound
 from ledger.models import Entry, Event, MoneyType
+from ledger.services import checkins
 from town import event_qr
 
 
@@ -58,6 +59,7 @@ def create(ctx: CliContext, code: str, name: str, money_type: str, points: int, 
         if s.execute(select(Event.id).where(func.upper(Event.code) == code)).first():
             raise AlreadyDone(f"受付コード「{code}」のイベントはすでにあります。")
         mt = find_money_type(s, money_type)
+        checkins.check_event_money(mt)
         if not dry_run:
             s.add(Event(code=code, name=name.strip(), money_type_id=mt.id, points=points, starts_at=starts,
                         ends_at=ends, capacity=capacity, place=place.strip(), rotating=rotating))

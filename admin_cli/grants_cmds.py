@@ -22,6 +22,7 @@ from admin_cli.context import CliContext, pass_ctx
 from admin_cli.main import cli
 from ledger.errors import AlreadyDone, InvalidInput
 from ledger.models import Entry, GrantProgram, MoneyType, Segment
+from ledger.services import grants
 from town import grant_run
 from town.models import GrantRun
 
@@ -64,11 +65,10 @@ def create(ctx: CliContext, code: str, name: str, name_en: str, money_type: str,
         raise InvalidInput("金額は1円以上の整数で指定してください。")
     if budget is not None and budget < amount:
         raise InvalidInput("予算上限は1人分の金額以上にしてください。")
-    if starts and ends and ends <= starts:
-        raise InvalidInput("受付終了は受付開始より後にしてください。")
     if not name.strip():
         raise InvalidInput("事業名を入れてください。")
     core = ctx.core()
+    grants.check_window(starts, ends, core.uow.clock())
     with core.db.write() as s:
         if s.execute(select(GrantProgram.id).where(GrantProgram.code == code)).first():
             raise AlreadyDone(f"事業コード「{code}」はすでにあります。")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import click
 from sqlalchemy.exc import IntegrityError
 
+from admin_cli import usage_ja
 from admin_cli.context import CliContext
 from config import ConfigError
 from ledger.errors import LedgerError
@@ -15,18 +16,32 @@ REFUSED = "データベースの決まりに合わないため、変更しませ
 
 
 class MachiGroup(click.Group):
-    """Turns a ledger refusal or a configuration problem into a clear Japanese message and exit code 1,
-    never a traceback."""
+    """Turns a ledger refusal, a database refusal or a configuration problem into a clear Japanese message and
+    exit code 1, never a traceback; click's own usage errors are said in Japanese too (admin_cli/usage_ja.py)."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except LedgerError as exc:
-            raise click.ClickException(exc.message) from exc
+            raise usage_ja.JaError(exc.message) from exc
         except IntegrityError as exc:
-            raise click.ClickException(DUPLICATE if _is_duplicate(exc) else REFUSED) from exc
+            raise usage_ja.JaError(DUPLICATE if _is_duplicate(exc) else REFUSED) from exc
         except ConfigError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise usage_ja.JaError(str(exc)) from exc
+        except (usage_ja.JaUsageError, usage_ja.JaError):
+            raise
+        except click.UsageError as exc:  # a missing option, an unknown command...: said in Japanese
+            raise usage_ja.japanese(exc) from exc
+        except click.ClickException as exc:
+            raise usage_ja.JaError(exc.format_message()) from exc
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except usage_ja.JaUsageError:
+            raise
+        except click.UsageError as exc:  # the top-level options themselves
+            raise usage_ja.japanese(exc) from exc
 
 
 def _is_duplicate(exc: IntegrityError) -> bool:

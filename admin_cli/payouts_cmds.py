@@ -66,7 +66,7 @@ def remitter_cmd(ctx: CliContext, code: str, name_kana: str, bank_code: str, bra
 @payout.command("schedule")
 @click.option("--days", required=True, help="毎月の精算日（例: 1,16）。前回の精算の翌日から前日までを締めます")
 @click.option("--transfer-after", default=5, show_default=True, type=JaIntRange(1, 30),
-              help="振込日（締め日の何日後、土日は翌月曜）")
+              help="振込日（締め日の何日後。銀行の休業日なら次の営業日）")
 @dry_run_option
 @pass_ctx
 def schedule(ctx: CliContext, days: str, transfer_after: int, dry_run: bool) -> None:
@@ -88,20 +88,19 @@ def schedule(ctx: CliContext, days: str, transfer_after: int, dry_run: bool) -> 
 @payout.command("run")
 @click.option("--from", "start", type=JST_DATE, required=True, help="期間の始め（例: 2026-04-01）")
 @click.option("--to", "end", type=JST_DATE, required=True, help="期間の終わり（昨日以前）")
-@click.option("--transfer-date", type=JST_DATE, default=None, help="振込指定日（省略時は期間の終わりの5日後、土日は翌月曜）")
+@click.option("--transfer-date", type=JST_DATE, default=None, help="振込指定日（省略時は期間の終わりの5日後、銀行の休業日なら次の営業日）")
 @_out
 @dry_run_option
 @pass_ctx
 def run(ctx: CliContext, start: date, end: date, transfer_date: date | None, out_dir: Path, dry_run: bool) -> None:
     """期間の精算を実行し、振込ファイルと明細書を作ります。"""
     core = ctx.core()
-    transfer_date = transfer_date or payout_files.default_transfer_date(end)
-    if end < start:
-        raise InvalidInput("期間の終わりが始まりより前です。")
-    if end >= jst_date(core.uow.clock()):
-        raise InvalidInput("精算できるのは終わった期間だけです（期間の終わりは昨日以前にしてください）。")
-    if transfer_date <= end:
-        raise InvalidInput("振込日は期間の終わりより後の日にしてください。")
+    today = jst_date(core.uow.clock())
+    transfer_date = transfer_date or payout_files.default_transfer_date(end, today=today)
+    payouts.check_period(start, end, transfer_date, today)
+    problem = payout_files.not_ready_to_pay(core.db, end)
+    if problem:
+        raise InvalidInput(problem)
     if dry_run:
         rows = payout_files.preview(core.db, end)
         emit(ctx, {"dry_run": True, "shops": rows, "total_net": sum(r["net"] for r in rows)},
@@ -110,7 +109,6 @@ def run(ctx: CliContext, start: date, end: date, transfer_date: date | None, out
                        "○" if r["bank"] else "未登録") for r in rows], ["店舗", "店名", "受取額", "手数料", "振込額", "口座"]),
               f"合計振込額 {yen(sum(r['net'] for r in rows))}（{len(rows)} 店）"])
         return
-    _check_ready_to_pay(core.db, end)
     with core.db.session() as s:
         shops = s.execute(select(func.count()).select_from(Merchant).where(Merchant.active.is_(True))).scalar_one()
     bar = progress(ctx, shops, "精算")
@@ -129,15 +127,6 @@ def run(ctx: CliContext, start: date, end: date, transfer_date: date | None, out
                **files}, lines)
     if files["zengin_error"]:
         raise SystemExit(1)
-
-
-def _check_ready_to_pay(db, end: date) -> None:
-    """Refuse before any money moves when the transfer file could not be written afterwards."""
-    payout_files.remitter(db)
-    missing = [f"{r['code']} {r['name']}" for r in payout_files.preview(db, end) if r["net"] > 0 and not r["bank"]]
-    if missing:
-        raise InvalidInput("振込口座が未登録の店舗があります。`machi merchant bank` で登録してから精算してください: "
-                           + "、".join(missing))
 
 
 @payout.command("files")

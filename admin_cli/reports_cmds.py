@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import click
@@ -12,13 +11,15 @@ from sqlalchemy import func, select
 from admin_cli.common import JST_DATE, JaChoice, JaIntRange, emit, table, yen
 from admin_cli.context import CliContext, pass_ctx
 from admin_cli.main import cli
+from flows import surveys
 from flows.surveys import SurveyResponse
 from ledger import anchors
-from ledger.clock import jst_date, today_jst
-from ledger.errors import InvalidInput, NotFound
+from ledger.clock import jst_date
+from ledger.errors import NotFound
 from town.reports import export as export_mod
 from town.reports import kpi as kpi_mod
 from town.reports import kpi_files, unused_balance
+from town.reports.period import period as report_period
 
 
 @cli.group()
@@ -27,13 +28,8 @@ def report() -> None:
 
 
 def _period(start: date | None, end: date | None) -> tuple[date, date]:
-    end = end or today_jst() - timedelta(days=1)
-    start = start or end.replace(day=1)
-    if end < start:
-        raise InvalidInput("期間の終わりが始まりより前です。")
-    if (end - start).days > 3660:
-        raise InvalidInput("期間は10年以内にしてください。")
-    return start, end
+    p = report_period(start, end)
+    return p.start, p.end
 
 
 @report.command("kpi")
@@ -124,20 +120,12 @@ def results(ctx: CliContext, survey_id: str | None, top: int) -> None:
                             .where(SurveyResponse.survey_id == survey_id)).all()
     if not answers:
         raise NotFound(f"アンケート「{survey_id}」の回答はありません。`machi survey results` で一覧を確かめてください。")
-    scores = [sc for _a, sc in answers if sc is not None]
-    per_q: dict[str, Counter] = {}
-    free_text: Counter = Counter()
-    for a, _sc in answers:
-        for q, v in (a or {}).items():
-            if isinstance(v, str) and len(v) > 20:
-                free_text[q] += 1
-            else:
-                per_q.setdefault(q, Counter())[str(v)] += 1
-    data = {"survey": survey_id, "responses": len(answers),
-            "mean": round(sum(scores) / len(scores), 2) if scores else None,
-            "score_distribution": dict(sorted(Counter(scores).items())),
-            "questions": {q: dict(c.most_common(top)) for q, c in per_q.items()}, "free_text_counts": dict(free_text)}
-    lines = [f"アンケート {survey_id}: 回答 {len(answers):,} 件、平均 {data['mean'] if data['mean'] is not None else '—'}"]
+    res = surveys.summarise(answers, surveys.counted_keys(survey_id), top)
+    data = {"survey": survey_id, "responses": res.responses, "mean": res.mean,
+            "score_distribution": res.score_distribution, "questions": res.questions,
+            "free_text_counts": res.free_text_counts}
+    scores, free_text = res.score_distribution, res.free_text_counts
+    lines = [f"アンケート {survey_id}: 回答 {res.responses:,} 件、平均 {data['mean'] if data['mean'] is not None else '—'}"]
     if scores:
         lines.append("  点数の分布: " + "、".join(f"{k}点 {v}件" for k, v in data["score_distribution"].items()))
     for q, dist in data["questions"].items():

@@ -21,12 +21,16 @@ from admin_cli.common import (
 )
 from admin_cli.context import CliContext, pass_ctx
 from admin_cli.main import cli
+from flows import residents as resident_flows
+from flows.errors import InputError
+from flows.normalize import parse_kana
 from ledger import registry
 from ledger.clock import today_jst
 from ledger.errors import AlreadyDone, InvalidInput, NotAllowed
 from ledger.models import Card, Resident, ResidentProxy
 from ledger.models.people import RESIDENT_STATUSES
 from ledger.queries import balances
+from town import counter_registration
 
 STATUS_JA = {"active": "利用中", "suspended": "利用停止", "moved_out": "転出", "deceased": "死亡", "withdrawn": "退会"}
 VERIFY_JA = {"unverified": "未確認", "counter": "窓口で確認済み", "mynumber": "マイナンバーカードで確認済み"}
@@ -114,32 +118,36 @@ def show(ctx: CliContext, ref: str) -> None:
 @click.option("--household-size", type=JaIntRange(1, 30), default=None, help="世帯人数")
 @click.option("--children", type=JaIntRange(0, 20), default=0, show_default=True, help="子どもの数")
 @click.option("--line-user-id", default=None, help="LINEユーザーID（あれば）")
+@click.option("--not-duplicate", is_flag=True,
+              help="同じ氏名・生年月日の方がいても、別の方であることを確かめたうえで登録する")
 @dry_run_option
 @pass_ctx
 def add(ctx: CliContext, name: str, kana: str, birth: date, district: str, household_size: int | None,
-        children: int, line_user_id: str | None, dry_run: bool) -> None:
-    """窓口で住民を登録します（スマホのない方はこの後 machi card issue でカードを発行）。本人確認済みになります。"""
-    if not name.strip() or not kana.strip() or not district.strip():
-        raise InvalidInput("氏名・カナ・地区を入れてください。")
-    if birth > today_jst() or birth.year < 1900:
-        raise InvalidInput("生年月日が正しくありません。")
+        children: int, line_user_id: str | None, not_duplicate: bool, dry_run: bool) -> None:
+    """窓口で住民を登録します（スマホのない方はこの後 machi card issue でカードを発行）。本人確認済みになります。
+
+    LINEですでに登録している方（同じ氏名またはカナと生年月日）は二重登録になるため断ります。
+    """
     line_user_id = (line_user_id or "").strip() or None
     if line_user_id is not None and not LINE_ID.match(line_user_id):
         raise InvalidInput("LINEユーザーIDは U と32桁の英数字（0-9, a-f）です。")
-    if dry_run:
-        emit(ctx, {"dry_run": True}, f"（試し実行）{district}の住民を1人登録します（本人確認: 窓口）。")
-        return
+    try:
+        kana = parse_kana(kana)
+    except InputError as exc:
+        raise InvalidInput(f"カナ: {exc.message_ja}") from exc
+    reg = counter_registration.CounterRegistration(name, kana, birth, district, household_size, children,
+                                                   line_user_id)
     core = ctx.core()
     now = core.uow.clock()
-    with core.db.write() as s:
-        if line_user_id and s.execute(select(Resident.id).where(Resident.line_user_id == line_user_id)).first():
-            raise AlreadyDone("このLINEユーザーIDの方はすでに登録されています（`machi resident show` で確かめてください）。")
-        r = registry.create_resident(s, line_user_id=line_user_id, name=name.strip(), name_kana=kana.strip(),
-                                     birth_date=birth, district=district.strip(), household_size=household_size,
-                                     children=children, verification="counter", verified_at=now, registered_at=now,
-                                     terms_consented_at=now, privacy_consented_at=now)
-        rid = r.id
-    ctx.audit("resident.add", {"resident_id": rid, "district": district}, "registered at the counter")
+    known = resident_flows.districts()
+    if dry_run:
+        counter_registration.check(core.db, reg, today=today_jst(now), districts=known, not_duplicate=not_duplicate)
+        emit(ctx, {"dry_run": True}, f"（試し実行）{district}の住民を1人登録します（本人確認: 窓口）。")
+        return
+    rid = counter_registration.register(core.db, reg, now=now, today=today_jst(now), districts=known,
+                                        not_duplicate=not_duplicate)
+    ctx.audit("resident.add", {"resident_id": rid, "district": district, "not_duplicate": not_duplicate},
+              "registered at the counter")
     emit(ctx, {"id": rid}, f"住民を登録しました（番号 {rid}）。カードは `machi card issue {rid}` で発行できます。")
 
 

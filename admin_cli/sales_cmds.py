@@ -79,6 +79,7 @@ def offer_add(ctx: CliContext, code: str, name: str, price: int, components: tup
         for mt_code in parsed:
             if find_money_type(s, mt_code).kind != "prepaid":
                 raise InvalidInput(f"券種「{mt_code}」は前払式（prepaid）ではありません。販売できるのは前払式の券種です。")
+        sales.check_offer_terms(price, parsed)
         if not dry_run:
             s.add(SaleOffer(code=code, name=name, price=price, components=parsed, per_resident_limit=per_resident,
                             total_sets=total_sets, lottery=is_lottery, starts_at=starts, ends_at=ends))
@@ -128,15 +129,16 @@ def record(ctx: CliContext, resident_ref: str, offer_code: str, sets: int, recei
     with core.db.session() as s:
         rid = find_resident(s, resident_ref).id
         offer = _offer(s, offer_code)
-        price, face = offer.price * sets, {k: int(v) * sets for k, v in offer.components.items()}
         bought = sales.sets_bought(s.connection(), offer.code, rid)
-    if dry_run:
-        emit(ctx, {"dry_run": True, "resident_id": rid, "price": price, "face": face, "already_bought": bought},
-             f"（試し実行）番号 {rid} の方に「{offer.name}」{sets}セットを販売します: 代金 {yen(price)}、"
-             f"額面 {yen(sum(face.values()))}（購入済み {bought} セット／上限 {offer.per_resident_limit}）。")
-        return
     res = sales.sell(core.uow, resident_id=rid, offer_code=offer.code, sets=sets,
-                     idempotency_key=f"counter:{offer.code}:{receipt.strip()}", actor=ctx.actor, channel="counter")
+                     idempotency_key=f"counter:{offer.code}:{receipt.strip()}", actor=ctx.actor, channel="counter",
+                     dry_run=dry_run)
+    if dry_run:
+        emit(ctx, {"dry_run": True, "resident_id": rid, "price": res.price, "face": res.face,
+                   "already_bought": bought},
+             f"（試し実行）番号 {rid} の方に「{offer.name}」{sets}セットを販売できます: 代金 {yen(res.price)}、"
+             f"額面 {yen(sum(res.face.values()))}（購入済み {bought} セット／上限 {offer.per_resident_limit}）。")
+        return
     if not res.replayed:
         ctx.audit("sale.record", {"resident_id": rid, "offer": offer.code, "sets": sets, "receipt": receipt},
                   f"entry {res.entry_id}")
@@ -172,10 +174,11 @@ def applications(ctx: CliContext, offer_code: str) -> None:
 @click.option("--seed", default=None, help="乱数の種（省略すると無作為に作り、記録します）")
 @click.option("--purchase-days", default=14, show_default=True, type=int, help="当選者の購入期間（今日から何日間）")
 @click.option("--no-notify", is_flag=True, help="LINEでの当選・落選のお知らせを送らない")
+@click.option("--force", is_flag=True, help="申し込みの締切前でも受付を締め切って抽選する")
 @dry_run_option
 @pass_ctx
 def draw(ctx: CliContext, offer_code: str, seed: str | None, purchase_days: int, no_notify: bool,
-         dry_run: bool) -> None:
+         force: bool, dry_run: bool) -> None:
     """抽選します。乱数の種を記録するので、誰でも同じ結果を確かめられます（machi sale verify-draw）。
 
     当選者には購入期限つきでLINEでお知らせし、購入期間が始まります。もう一度実行すると、
@@ -183,7 +186,7 @@ def draw(ctx: CliContext, offer_code: str, seed: str | None, purchase_days: int,
     """
     core = ctx.core()
     res = lottery.draw(core.db, offer_code, now=core.uow.clock(), purchase_days=purchase_days, actor=ctx.actor,
-                       seed=seed, dry_run=dry_run)
+                       seed=seed, dry_run=dry_run, force=force)
     verb = "抽選は実施済みです" if res.already_drawn else ("抽選します" if dry_run else "抽選しました")
     head = (f"{'（試し実行）' if dry_run else ''}{verb}"
             f"（seed {res.seed}）: 申し込み {res.applicants} 人・{res.requested_sets} セット、総数 {res.capacity or '—'} セット")

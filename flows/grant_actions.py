@@ -7,7 +7,7 @@ that the bot pushes to eligible residents; its button starts `grant_claim` for t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import Connection, select
 
@@ -19,9 +19,8 @@ from flows.messages import Button, Card, Text
 from flows.present import KIND_COLOURS, day, money_name, say, until, yen
 from flows.resident_actions import menu_replies
 from flows.residents import current, db_of, not_registered, uow_of
-from ledger.clock import jst_date
-from ledger.models import GrantProgram, MoneyType, Segment
-from ledger.segments import resident_matches
+from ledger.clock import last_valid_day
+from ledger.models import GrantProgram, MoneyType
 from ledger.services import grants
 
 GRANT_COLOUR = KIND_COLOURS["grant"]
@@ -42,19 +41,10 @@ class GrantView:
 def grant_view(conn: Connection, prog: GrantProgram, resident_id: int, now: datetime, lang: str) -> GrantView:
     mt = conn.execute(select(MoneyType.name, MoneyType.name_en, MoneyType.validity_days)
                       .where(MoneyType.id == prog.money_type_id)).one()
-    if grants.already_awarded(conn, prog.code, resident_id):
-        state = "received"
-    elif prog.starts_at and now < prog.starts_at:
-        state = "not_open"
-    elif prog.ends_at and now >= prog.ends_at:
-        state = "closed"
-    elif prog.segment_id is not None and not resident_matches(
-            conn, conn.execute(select(Segment.criteria).where(Segment.id == prog.segment_id)).scalar() or {},
-            resident_id, jst_date(now)):
-        state = "not_eligible"
-    else:
+    state = grants.standing(conn, prog, resident_id, now)  # the ledger's one rule for who may receive it
+    if state == "eligible":
         state = "claimable" if prog.mode == "claim" else "automatic"
-    ends_on = jst_date(prog.ends_at - timedelta(seconds=1)) if prog.ends_at else None
+    ends_on = last_valid_day(prog.ends_at) if prog.ends_at else None
     name = (prog.name_en or prog.name) if lang == "en" else prog.name
     return GrantView(prog.code, name, prog.amount, prog.mode, money_name(mt.name, mt.name_en, lang),
                      mt.validity_days, ends_on, state)
@@ -91,6 +81,12 @@ def list_grants(ctx: ActionContext) -> ActionResult:
     if received:
         messages.append(Card(title=say(lang, "受け取った給付金", "Benefits received"),
                              rows=[(v.name, yen(v.amount, lang)) for v in received]))
+    waiting = [v.name for v in views if v.state == "unverified"]
+    if waiting:
+        names = "、".join(f"「{n}」" for n in waiting)
+        messages.append(Text(say(lang, f"{names}は、本人確認が済むと受け取れます。運転免許証などをお持ちのうえ、役場の窓口へお越しください。",
+                                 f"{', '.join(waiting)}: you can receive it once your identity is confirmed. "
+                                 "Please bring an ID to the town office.")))
     if not messages:
         return ActionResult(messages=[Text(say(lang, "いま受け取れる給付金はありません。新しい給付金があるときは、このトークでお知らせします。",
                                                "There are no benefits to receive now. We will tell you here when there are."),
@@ -123,6 +119,8 @@ def grant_preview(ctx: ActionContext) -> ActionResult:
                          f"Sorry, you are not eligible for {view.name}. Please ask the town office for details."),
         "not_open": (f"「{view.name}」の受け付けは、まだ始まっていません。", f"{view.name} is not open yet."),
         "closed": (f"「{view.name}」の受け付けは終了しました。", f"{view.name} has closed."),
+        "unverified": (f"「{view.name}」は本人確認が済んでから受け取れます。運転免許証などをお持ちのうえ、役場の窓口へお越しください。",
+                       f"{view.name} can be received once your identity is confirmed. Please bring an ID to the town office."),
         "automatic": (f"「{view.name}」は申し込みなしで、対象の方に町からお届けします。",
                       f"{view.name} is credited by the town to everyone eligible, with no application."),
     }

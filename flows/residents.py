@@ -76,3 +76,12 @@ def not_registered(ctx: ActionContext) -> ActionResult:
     text = say(ctx.lang, "この機能は、まちウォレットに登録した方がご利用になれます。下の「登録する」から登録できます。",
                "This is for registered residents. Tap “Sign up” below to register.")
     return ActionResult(messages=[Text(text, [register_button(ctx.lang)])], end=True)
+
+
+def districts() -> list[str]:
+    """The town's districts: the choices residents pick from when they register in LINE (register.yaml),
+    so the counter and the chat accept the same list."""
+    from flows.loader import DEFINITIONS, load_flow_file  # noqa: PLC0415 - read once per staff command
+
+    ask = load_flow_file(DEFINITIONS / "register.yaml").ask_for("district")
+    return [str(c.value) for c in ask.choices] if ask is not None else []

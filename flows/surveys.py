@@ -6,6 +6,8 @@ or an application form in YAML with no Python.
 """
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import select
@@ -111,3 +113,48 @@ def _score(value: Any) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
+
+
+# --------------------------------------------------------------------------- results for staff
+
+COUNTED_INPUTS = ("choice", "yesno")  # answers chosen from a list: shown by value; anything typed is only counted
+
+
+def counted_keys(survey_id: str, flows: Any = None) -> set[str]:
+    """The answers of `survey_id` that were picked from a list (the flow files say which): only these are
+    shown by value. Typed answers (text, phone, kana, numbers...) may hold names and numbers, so they are
+    counted, never shown; for a survey no flow file names, every answer is only counted."""
+    from flows.loader import load_flows  # noqa: PLC0415 - the flow files only for the staff's results
+
+    keys: set[str] = set()
+    for flow in (flows or load_flows()).flows.values():
+        saves = [s for s in flow.steps if getattr(s, "action", None) == "save_survey"
+                 and str(s.params.get("survey_id")) == survey_id]
+        if saves:
+            keys |= {a.key for a in flow.asks() if a.input in COUNTED_INPUTS}
+    return keys
+
+
+@dataclass(frozen=True)
+class SurveyResults:
+    responses: int
+    mean: float | None
+    score_distribution: dict[int, int]
+    questions: dict[str, dict[str, int]]   # chosen answers: value -> count
+    free_text_counts: dict[str, int]       # typed answers: how many, never what
+
+
+def summarise(rows: list[tuple[dict | None, int | None]], counted: set[str], top: int = 10) -> SurveyResults:
+    """What `machi survey results` shows: counts and the distribution of chosen answers only."""
+    scores = [sc for _a, sc in rows if sc is not None]
+    per_q: dict[str, Counter] = {}
+    free_text: Counter = Counter()
+    for answers, _sc in rows:
+        for q, v in (answers or {}).items():
+            if q in counted:
+                per_q.setdefault(q, Counter())[str(v)] += 1
+            elif v not in (None, ""):
+                free_text[q] += 1
+    return SurveyResults(len(rows), round(sum(scores) / len(scores), 2) if scores else None,
+                         dict(sorted(Counter(scores).items())),
+                         {q: dict(c.most_common(top)) for q, c in per_q.items()}, dict(free_text))

@@ -33,6 +33,12 @@ def end_of_jst_day(day: date) -> datetime:
     return jst_midnight_utc(day + timedelta(days=1))
 
 
+def last_valid_day(expires_at: datetime) -> date:
+    """The one expiry date people are told: lots end at 00:00 Tokyo (`end_of_jst_day`), so the last day
+    they can still be spent is the day before that instant. Every message, card, page and file uses this."""
+    return jst_date(expires_at - timedelta(seconds=1))
+
+
 def fmt_jst(dt: datetime | None, with_time: bool = True) -> str:
     if dt is None:
         return ""

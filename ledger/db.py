@@ -60,10 +60,11 @@ class _Checkpointer:
             conn.close()
 
     def stop(self) -> None:
-        """Stop and wait: once the database is disposed, nothing writes its file (a copy of it is whole)."""
+        """Stop, and wait until its connection is closed: the last connection to close copies the WAL into
+        the file, so a file copied right after `Database.dispose` (a test's template) holds every commit."""
         self._stop.set()
         if self._thread is not threading.current_thread():
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=self._interval + 5)
 
 
 class FairLock:

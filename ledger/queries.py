@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import Connection, and_, func, or_, select
 
-from ledger.clock import jst_date, utcnow
+from ledger.clock import last_valid_day, utcnow
 from ledger.models import Entry, Lot, Merchant, MoneyType, Posting
 
 
@@ -45,11 +45,6 @@ def balances(conn: Connection, account_id: int, now: datetime | None = None) -> 
             elif day == b["next_expiry"]:
                 b["expiring_amount"] += r.remaining
     return [Balance(**b) for b in out.values()]
-
-
-def last_valid_day(expires_at: datetime) -> date:
-    """Lots end at 00:00 Tokyo; people are told the last day they can still spend them."""
-    return jst_date(expires_at - timedelta(seconds=1))
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,9 @@ def create_money_type(s: Session, *, code: str, name: str, kind: str, name_en: s
         raise InvalidInput(f"店舗区分は {', '.join(CATEGORIES)} のいずれかです。")
     if validity_days is not None and validity_days <= 0:
         raise InvalidInput("有効日数は1以上にしてください。")
+    if validity_days is not None and valid_until is not None:
+        raise InvalidInput("有効期限は「発行から何日」（--validity-days）か「期限日」（--valid-until）のどちらか一方で"
+                           "指定してください。")
     if s.execute(select(MoneyType.id).where(MoneyType.code == code)).first():
         raise AlreadyDone(f"券種コード「{code}」はすでにあります。")
     mt = MoneyType(code=code, name=name, name_en=name_en or name, kind=kind, validity_days=validity_days,

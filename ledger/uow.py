@@ -95,12 +95,21 @@ def _retryable(exc: BaseException) -> bool:
 
 class UnitOfWork:
     def __init__(self, db: Database, bus: MessageBus, policy: Policy,
-                 clock: Callable[[], datetime] = utcnow, outbox: Outbox | None = None) -> None:
+                 clock: Callable[[], datetime] = utcnow, outbox: Outbox | None = None,
+                 told_by_caller: tuple[type[DomainEvent], ...] = ()) -> None:
         self.db = db
         self.bus = bus
         self.policy = policy
         self.clock = clock
         self.outbox = outbox
+        self.told_by_caller = told_by_caller
+
+    def telling_itself(self, *event_types: type[DomainEvent]) -> UnitOfWork:
+        """The same unit of work for a caller that tells people of `event_types` itself (a grant run's
+        multicast): those events are still published here, but not stored for the notice relay, so nobody
+        hears of them twice."""
+        return UnitOfWork(self.db, self.bus, self.policy, self.clock, self.outbox,
+                          told_by_caller=self.told_by_caller + event_types)
 
     def run(self, fn: Callable[[Tx], T]) -> T:
         """Run `fn` in one write transaction; retry whole on conflicts; publish after commit."""
@@ -113,8 +122,9 @@ class UnitOfWork:
                         result = fn(tx)
                         if tx._session is not None:
                             tx._session.flush()
-                        if self.outbox is not None and tx.events:
-                            self.outbox.record(conn, tx.events, tx.now)
+                        stored = [e for e in tx.events if not isinstance(e, self.told_by_caller)]
+                        if self.outbox is not None and stored:
+                            self.outbox.record(conn, stored, tx.now)
                     finally:
                         if tx._session is not None:
                             tx._session.close()

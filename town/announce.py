@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import exists, func, insert, select, update
@@ -19,12 +19,19 @@ from sqlalchemy.exc import IntegrityError
 from ledger.clock import jst_date, utcnow
 from ledger.db import Database
 from ledger.errors import InvalidInput, LedgerError, NotAllowed, NotFound
-from ledger.models import Entry, Resident
+from ledger.models import Resident
 from ledger.segments import segment_query, validate_criteria
+from ledger.services import grants
 from town.models import Announcement, AnnouncementChunk
 from town.sender import Sender
 
 CHUNK = 500
+# A scheduled announcement missed by more than this (the scheduler was down) is not sent late: "the
+# festival is tomorrow" months after the festival misleads. It is marked expired and staff are told.
+STALE_AFTER = timedelta(days=1)
+EXPIRED = "expired"  # 期限切れ（送っていません）
+STATUS_JA = {"draft": "下書き", "scheduled": "予約", "sending": "送信中", "sent": "送信済み", "failed": "送信失敗",
+             "cancelled": "取り消し", EXPIRED: "期限切れ（予定を過ぎたため送っていません）"}
 NOTICE_KINDS = ("grant_notice",)
 
 
@@ -55,8 +62,7 @@ def audience(conn: Any, criteria: dict[str, Any], today: date, *, exclude_grant:
     """Every active resident the criteria select, minus who cannot be reached on LINE."""
     base = segment_query(criteria, today)
     if exclude_grant:
-        received = exists().where(Entry.resident_id == Resident.id, Entry.ref == f"grant:{exclude_grant}")
-        base = base.where(~received)
+        base = base.where(~grants.received(exclude_grant))
     matched = conn.execute(select(func.count()).select_from(base.order_by(None).subquery())).scalar_one()
     q = (base.with_only_columns(Resident.line_user_id)
          .where(Resident.line_user_id.is_not(None), Resident.reachable.is_(True)))
@@ -191,10 +197,27 @@ def append_recipients(db: Database, ann_id: int, user_ids: list[str], *, skipped
         return len(rows)
 
 
+def expire_stale(db: Database, now: datetime | None = None) -> list[tuple[int, str, datetime]]:
+    """Mark scheduled announcements missed by more than STALE_AFTER, none of whose messages left, as
+    expired (never sent); returns (id, title, scheduled time) of each, for staff to be told."""
+    now = now or utcnow()
+    with db.write() as s:
+        stale = s.execute(select(Announcement).where(
+            Announcement.status.in_(("scheduled", "failed")), Announcement.scheduled_at < now - STALE_AFTER,
+            ~exists().where(AnnouncementChunk.announcement_id == Announcement.id,
+                            AnnouncementChunk.status == "sent"))).scalars().all()
+        out = []
+        for ann in stale:
+            ann.status = EXPIRED
+            out.append((ann.id, ann.title, ann.scheduled_at))
+        return out
+
+
 def due(db: Database, now: datetime | None = None) -> list[int]:
     """Scheduled announcements whose time has come (a failed scheduled one again), and any a crashed run
-    left half-sent."""
+    left half-sent. Those missed by more than STALE_AFTER are expired first (`expire_stale`), not sent."""
     now = now or utcnow()
+    expire_stale(db, now)
     with db.session() as s:
         return list(s.execute(select(Announcement.id).where(
             (Announcement.status.in_(("scheduled", "failed")) & (Announcement.scheduled_at <= now))

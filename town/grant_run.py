@@ -19,13 +19,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import func, select, update
 
-from ledger.clock import fmt_jst, jst_date, utcnow
+from ledger.clock import fmt_jst, jst_date, last_valid_day, utcnow
 from ledger.errors import NotFound, OutsideWindow
-from ledger.models import Entry, GrantProgram, MoneyType, Resident, Segment
-from ledger.queries import last_valid_day
+from ledger.events import MoneyIssued
+from ledger.models import Entry, GrantProgram, MoneyType, Resident
 from ledger.segments import segment_query
+from ledger.services import grants
 from ledger.services.grants import award_many
 from town import announce, line_messages
 from town.core import TownCore
@@ -78,16 +79,13 @@ def _program(s, code: str) -> GrantProgram:
 
 
 def _criteria(s, prog: GrantProgram) -> dict:
-    if prog.segment_id is None:
-        return {}
-    return s.execute(select(Segment.criteria).where(Segment.id == prog.segment_id)).scalar() or {}
+    """Who is eligible (ledger/services/grants.py decides: the segment, and 本人確認 when required)."""
+    return grants.eligibility(s.connection(), prog)
 
 
 def _candidates(code: str, criteria: dict, today: date):
-    """Who the segment selects and has not received it. NOT EXISTS, not NOT IN: PostgreSQL runs NOT IN
-    over a nullable column as a subplan per row once the received set outgrows work_mem (quadratic)."""
-    received = exists().where(Entry.resident_id == Resident.id, Entry.ref == f"grant:{code}")
-    return segment_query(criteria, today).where(~received)
+    """Who is eligible and has not received it (the rules of ledger/services/grants.py)."""
+    return segment_query(criteria, today).where(~grants.received(code))
 
 
 def _window_text(prog: GrantProgram) -> str:
@@ -204,6 +202,8 @@ def run_push(core: TownCore, code: str, *, actor: str, sender: Sender | None = N
     with db.session() as s:
         criteria = _criteria(s, _program(s, code))
     notices = _Notices(core, code, actor) if sender is not None else None
+    # the run tells residents by multicast itself; without a sender, the notice relay tells each one
+    uow = core.uow.telling_itself(MoneyIssued) if notices is not None else core.uow
     notice_failed = False
     chunks_sent = 0
 
@@ -261,7 +261,7 @@ def run_push(core: TownCore, code: str, *, actor: str, sender: Sender | None = N
                     last_id = page[-1]
                     ids = [r for r in page if r not in received]
                     if ids:
-                        in_flight.append((pool.submit(award_many, core.uow, program_code=code, resident_ids=ids,
+                        in_flight.append((pool.submit(award_many, uow, program_code=code, resident_ids=ids,
                                                       actor=actor), len(ids)))
                     continue
                 if not in_flight:

@@ -18,11 +18,10 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from ledger.clock import end_of_jst_day, jst_date
+from ledger.clock import end_of_jst_day, fmt_jst, jst_date, last_valid_day
 from ledger.db import Database
 from ledger.errors import InvalidInput, NotAllowed, NotFound
 from ledger.models import Resident, SaleApplication, SaleDraw, SaleOffer
-from ledger.queries import last_valid_day
 from town import announce, line_messages
 from town.sender import Sender
 
@@ -74,7 +73,9 @@ def _offer(s, code: str) -> SaleOffer:
 
 
 def draw(db: Database, code: str, *, now: datetime, purchase_days: int, actor: str, seed: str | None = None,
-         dry_run: bool = False) -> DrawResult:
+         dry_run: bool = False, force: bool = False) -> DrawResult:
+    """Draw once. Refused while applications are still open (before the offer's `ends_at`) unless `force`:
+    a draw closes applications, and residents were told they could apply until the deadline."""
     if purchase_days < 1:
         raise InvalidInput("購入期間は1日以上にしてください。")
     with db.write() as s:
@@ -97,6 +98,9 @@ def draw(db: Database, code: str, *, now: datetime, purchase_days: int, actor: s
             return DrawResult(code, done.seed, len(apps), sum(apps.values()), offer.total_sets, won,
                               sorted(set(apps) - set(won)), last_valid_day(until) if until else None,
                               already_drawn=True, void=sorted(r[0] for r in rows if r[2] == VOID))
+        if offer.ends_at and now < offer.ends_at and not force:
+            raise NotAllowed(f"「{offer.name}」はまだ申し込みの受付中です（締切 {fmt_jst(offer.ends_at)}）。"
+                             "締切の後に抽選してください。受付を締め切って今すぐ抽選するときは --force を付けます。")
         if not rows:
             raise NotAllowed(f"「{offer.name}」への申し込みはまだありません。")
         apps = {r[0]: r[1] for r in rows if r[3] == "active"}

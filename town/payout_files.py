@@ -6,13 +6,13 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
 
-from ledger import zengin
+from ledger import bank_days, zengin
 from ledger.clock import end_of_jst_day, jst_date, jst_midnight_utc, to_jst, utcnow
 from ledger.db import Database
 from ledger.errors import InvalidInput, NotFound
@@ -37,6 +37,13 @@ class ShopLine:
     by_type: dict[str, int]
     bank: tuple[str, str, str, str, str] | None  # bank, branch, type, number, holder
 
+    @property
+    def carried(self) -> int:
+        """What this batch paid that the period's own payments and refunds do not explain: receipts of an
+        earlier period left unpaid, less refunds this period that drew them (a refund of an older payment).
+        With it each statement adds up: payments − refunds + carried − fee = transfer."""
+        return self.net + self.fee - (self.gross - self.refunds)
+
 
 def remitter(db: Database) -> zengin.Remitter:
     value = settings.get(db, settings.REMITTER)
@@ -45,12 +52,23 @@ def remitter(db: Database) -> zengin.Remitter:
     return zengin.Remitter(**value)
 
 
-def default_transfer_date(period_end: date, after_days: int = 5) -> date:
-    """A few days after the period, moved off the weekend (banks do not transfer then)."""
-    day = period_end + timedelta(days=after_days)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return day
+def default_transfer_date(period_end: date, after_days: int = 5, today: date | None = None) -> date:
+    """A few days after the period, on a bank business day, never in the past (ledger/bank_days.py)."""
+    return bank_days.transfer_date(period_end, after_days, today or jst_date(utcnow()))
+
+
+def not_ready_to_pay(db: Database, end: date) -> str:
+    """Why a payout run up to `end` would be refused ('' when it would not): without the town's account or
+    a paying shop's bank account the transfer file cannot be written, so no money moves. The dry run, the
+    command and the scheduler all ask this one question."""
+    try:
+        remitter(db)
+    except InvalidInput as exc:
+        return exc.message
+    missing = [f"{r['code']} {r['name']}" for r in preview(db, end) if r["net"] > 0 and not r["bank"]]
+    if missing:
+        return "振込口座が未登録の店舗があります（`machi merchant bank` で登録してから精算してください）: " + "、".join(missing)
+    return ""
 
 
 def batch_lines(db: Database, batch_id: int) -> tuple[PayoutBatch, list[ShopLine]]:
@@ -113,6 +131,9 @@ def daily(db: Database, merchant_id: int, start: date, end: date) -> list[tuple[
     return [(d, *v) for d, v in sorted(days.items())]
 
 
+CARRIED = "前の期間からの繰越・調整"
+
+
 def statement_csv(batch: PayoutBatch, x: ShopLine, days: list[tuple]) -> bytes:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
@@ -122,7 +143,7 @@ def statement_csv(batch: PayoutBatch, x: ShopLine, days: list[tuple]) -> bytes:
     w.writerow([])
     w.writerow(["項目", "金額（円）"])
     for label, value in (("お支払い件数", x.payments), ("受取額（お支払い）", x.gross), ("返金額", x.refunds),
-                         (f"手数料（{x.fee_bp / 100:.2f}%）", x.fee), ("振込額", x.net)):
+                         (CARRIED, x.carried), (f"手数料（{x.fee_bp / 100:.2f}%）", x.fee), ("振込額", x.net)):
         w.writerow([label, value])
     w.writerow([])
     w.writerow(["券種", "精算対象額（円）"])
@@ -143,7 +164,8 @@ def statement_pdf(batch: PayoutBatch, x: ShopLine, days: list[tuple]) -> bytes:
                ("対象期間", f"{batch.period_start:%Y年%m月%d日} 〜 {batch.period_end:%Y年%m月%d日}"),
                ("振込予定日", f"{batch.transfer_date:%Y年%m月%d日}"),
                ("お支払い件数", f"{x.payments:,}件"), ("受取額（お支払い）", f"{x.gross:,}円"),
-               ("返金額", f"{x.refunds:,}円"), (f"手数料（{x.fee_bp / 100:.2f}%）", f"{x.fee:,}円"),
+               ("返金額", f"{x.refunds:,}円"), (CARRIED, f"{x.carried:,}円"),
+               (f"手数料（{x.fee_bp / 100:.2f}%）", f"{x.fee:,}円"),
                ("振込額", f"{x.net:,}円")])
     pdf.ln(4)
     pdf.cell(0, 8, "券種ごとの精算対象額", new_x="LMARGIN", new_y="NEXT")
@@ -171,9 +193,9 @@ def write_all(db: Database, batch_id: int, out_dir: Path) -> dict[str, Any]:
         (folder / "statements" / f"{x.code}.pdf").write_bytes(statement_pdf(batch, x, days))
     summary = io.StringIO()
     w = csv.writer(summary, lineterminator="\r\n")
-    w.writerow(["店舗コード", "店名", "件数", "受取額", "返金額", "手数料", "振込額", "状態"])
+    w.writerow(["店舗コード", "店名", "件数", "受取額", "返金額", CARRIED, "手数料", "振込額", "状態"])
     for x in lines:
-        w.writerow([x.code, x.name, x.payments, x.gross, x.refunds, x.fee, x.net, x.status])
+        w.writerow([x.code, x.name, x.payments, x.gross, x.refunds, x.carried, x.fee, x.net, x.status])
     (folder / "summary.csv").write_bytes(summary.getvalue().encode("utf-8-sig"))
     result: dict[str, Any] = {"folder": str(folder), "shops": len(lines), "total_net": sum(x.net for x in lines),
                               "zengin": None, "zengin_error": None}

@@ -35,9 +35,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Column, Engine, Float, LargeBinary, Table, Unicode, func, select, text
 from sqlalchemy.engine import make_url
 
-from ledger.clock import JST, jst_date, jst_midnight_utc, utcnow
+from ledger.clock import JST, fmt_jst, jst_date, jst_midnight_utc, utcnow
 from ledger.db import Base
-from ledger.errors import LedgerError
 from ledger.models import AuditLog, Entry, PayoutBatch
 from ledger.services import expiry, payouts
 from town import announce, payout_files, reminders, settings
@@ -221,20 +220,8 @@ def payout_due(db: Any, today: date) -> PayoutDue | None:
             start = jst_date(first)
     if start > end:
         return None
-    transfer = payout_files.default_transfer_date(end, int(sched.get("transfer_after_days", 5)))
+    transfer = payout_files.default_transfer_date(end, int(sched.get("transfer_after_days", 5)), today=today)
     return PayoutDue(start, end, transfer)
-
-
-def _not_ready_to_pay(db: Any, end: date) -> str:
-    """Why the transfer file could not be written after paying out ('' when it could)."""
-    try:
-        payout_files.remitter(db)
-    except LedgerError as exc:
-        return exc.message
-    missing = [f"{r['code']} {r['name']}" for r in payout_files.preview(db, end) if r["net"] > 0 and not r["bank"]]
-    if missing:
-        return "振込口座が未登録の店舗があります（`machi merchant bank` で登録）: " + "、".join(missing)
-    return ""
 
 
 def job_payout(now: datetime | None = None) -> dict[str, Any]:
@@ -244,7 +231,7 @@ def job_payout(now: datetime | None = None) -> dict[str, Any]:
     due = payout_due(core.db, jst_date(now or core.uow.clock()))
     if due is None:
         return {"batch_id": None}
-    problem = _not_ready_to_pay(core.db, due.end)
+    problem = payout_files.not_ready_to_pay(core.db, due.end)
     if problem:  # refuse before any money moves; staff see it in `machi audit log` and the job log
         _audit(core, "scheduler.payout", f"refused {due.start}..{due.end}: {problem}")
         log.warning("payout %s..%s not run: remitter or shop bank accounts missing", due.start, due.end)
@@ -263,7 +250,14 @@ def job_announcements(now: datetime | None = None) -> dict[str, Any]:
     rt = _rt()
     sent: list[int] = []
     failed: list[int] = []
-    for ann_id in announce.due(rt.core.db, now or rt.core.uow.clock()):
+    now = now or rt.core.uow.clock()
+    expired = announce.expire_stale(rt.core.db, now)
+    for ann_id, title, at in expired:
+        _audit(rt.core, "scheduler.announce_expired",
+               f"お知らせ {ann_id}「{title}」は予定（{fmt_jst(at)}）を1日以上過ぎたため送らず、期限切れにしました")
+        log.warning("announcement %s missed its time %s by more than %s: expired, not sent", ann_id, at,
+                    announce.STALE_AFTER)
+    for ann_id in announce.due(rt.core.db, now):
         try:
             announce.deliver(rt.core.db, rt.sender(), ann_id)
             sent.append(ann_id)
@@ -271,7 +265,7 @@ def job_announcements(now: datetime | None = None) -> dict[str, Any]:
             failed.append(ann_id)  # left pending; the next minute tries again with the same retry keys
     if sent or failed:
         _audit(rt.core, "scheduler.announce", f"sent {sent} failed {failed}")
-    return {"sent": sent, "failed": failed}
+    return {"sent": sent, "failed": failed, "expired": [a[0] for a in expired]}
 
 
 def job_seal(now: datetime | None = None) -> dict[str, Any]:

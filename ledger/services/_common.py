@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ledger.clock import end_of_jst_day, jst_date
-from ledger.errors import AccountInactive, InvalidAmount, NotFound, OverBalanceLimit, inactive
+from ledger.errors import AccountInactive, InvalidAmount, NotFound, OutsideWindow, OverBalanceLimit, inactive
 from ledger.journal import wallet_total
 from ledger.models import MoneyType
 from ledger.sql import Statement
@@ -71,6 +71,17 @@ def expiry_for(mt: MoneyType, now: datetime) -> datetime | None:
     if mt.valid_until:
         ends.append(end_of_jst_day(mt.valid_until))
     return min(ends) if ends else None
+
+
+def new_money_expiry(mt: MoneyType, now: datetime) -> datetime | None:
+    """`expiry_for` for money being handed out now (a sale, a grant, an issue, an exchange): refused when
+    the money type has already ended, so nobody pays for, or is told of, money that is gone on arrival."""
+    ends = expiry_for(mt, now)
+    if ends is not None and ends <= now:
+        last = jst_date(ends - timedelta(seconds=1))
+        raise OutsideWindow(f"「{mt.name}」は{last:%Y年%-m月%-d日}で有効期限が終わっています。",
+                            message_en=f"{mt.name_en or mt.name} expired on {last:%Y-%m-%d}.")
+    return ends
 
 
 def check_balance_limit(tx: Tx, account_id: int, adding: int) -> None:

@@ -8,12 +8,19 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from ledger.errors import AlreadyDone, NotFound, OutsideWindow
+from ledger.errors import AlreadyDone, InvalidInput, NotFound, OutsideWindow
 from ledger.events import EventCheckedIn, MoneyIssued
 from ledger.journal import find_replay
 from ledger.models import Entry, Event, MoneyType
 from ledger.services.issuing import IssueResult, _credit_from_issuer
 from ledger.uow import Tx, UnitOfWork, request_fingerprint
+
+
+def check_event_money(mt: MoneyType) -> None:
+    """What an event pays: points, a coupon or a grant, never a prepaid voucher (money residents buy)."""
+    if mt.kind == "prepaid":
+        raise InvalidInput(f"「{mt.name}」は販売する商品券（前払式）です。イベントで配れるのはポイント・クーポン・"
+                           "給付券の券種です。")
 
 
 def check_in(uow: UnitOfWork, *, event_code: str, resident_id: int, actor: str = "") -> IssueResult:

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 
-from sqlalchemy import Connection, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, exists, func, or_, select
 
-from ledger.clock import jst_date
+from ledger.clock import jst_date, last_valid_day
 from ledger.errors import (
     AccountInactive,
     AlreadyDone,
     BudgetExhausted,
+    InvalidInput,
     LedgerError,
     NotEligible,
     NotFound,
@@ -20,13 +22,94 @@ from ledger.events import MoneyIssued
 from ledger.journal import Leg, add_entries, add_postings_many, credit_lots, find_replay, internal_account
 from ledger.models import Entry, GrantProgram, Lot, MoneyType, Resident, Segment
 from ledger.segments import resident_matches, segment_query
-from ledger.services._common import expiry_for
+from ledger.services._common import new_money_expiry
 from ledger.services.issuing import IssueResult, _credit_from_issuer
 from ledger.uow import Tx, UnitOfWork, request_fingerprint
 
 
 def grant_key(program_code: str, resident_id: int) -> str:
     return f"grant:{program_code}:{resident_id}"
+
+
+# ----------------------------------------------------------------- one rule per question, used by every face
+
+def received(program_code: str, before: datetime | None = None) -> ColumnElement[bool]:
+    """Who has received it (by `before`, for a report's period): for queries over `Resident` (NOT EXISTS, not
+    NOT IN: PostgreSQL runs NOT IN over a nullable column as a subplan per row once the received set outgrows
+    work_mem)."""
+    got = exists().where(Entry.resident_id == Resident.id, Entry.ref == f"grant:{program_code}")
+    return got.where(Entry.created_at < before) if before is not None else got
+
+
+def already_awarded(conn: Connection, program_code: str, resident_id: int) -> bool:
+    """Whether one resident has received it."""
+    return conn.execute(select(Entry.id).where(Entry.idempotency_key == grant_key(program_code, resident_id))
+                        ).first() is not None
+
+
+def is_open(prog: GrantProgram, now: datetime) -> bool:
+    """Inside the programme's window (and not stopped)."""
+    return bool(prog.active) and not ((prog.starts_at and now < prog.starts_at) or (prog.ends_at and now >= prog.ends_at))
+
+
+def _segment(conn: Connection, prog: GrantProgram) -> dict:
+    if prog.segment_id is None:
+        return {}
+    return dict(conn.execute(select(Segment.criteria).where(Segment.id == prog.segment_id)).scalar() or {})
+
+
+def eligibility(conn: Connection, prog: GrantProgram) -> dict:
+    """The criteria a resident must meet: the programme's segment, and 本人確認 done when it requires it."""
+    criteria = _segment(conn, prog)
+    if prog.requires_verification:
+        criteria["verified"] = True
+    return criteria
+
+
+def eligible_residents(conn: Connection, prog: GrantProgram, today: date) -> Select:
+    """Active residents who are eligible now (received or not)."""
+    return segment_query(eligibility(conn, prog), today)
+
+
+def not_yet_received(conn: Connection, prog: GrantProgram, today: date) -> Select:
+    """Eligible residents who have not received it: whom a push run pays and a claim notice tells."""
+    return eligible_residents(conn, prog, today).where(~received(prog.code))
+
+
+def standing(conn: Connection, prog: GrantProgram, resident_id: int, now: datetime) -> str:
+    """Where one resident stands: received / not_open / closed / unverified / not_eligible / eligible."""
+    if already_awarded(conn, prog.code, resident_id):
+        return "received"
+    if prog.starts_at and now < prog.starts_at:
+        return "not_open"
+    if (prog.ends_at and now >= prog.ends_at) or not prog.active:
+        return "closed"
+    if not resident_matches(conn, _segment(conn, prog), resident_id, jst_date(now)):
+        return "not_eligible"
+    if prog.requires_verification and conn.execute(select(Resident.verification).where(
+            Resident.id == resident_id)).scalar() in (None, "unverified"):
+        return "unverified"  # eligible once 本人確認 is done
+    return "eligible"
+
+
+def check_window(starts_at: datetime | None, ends_at: datetime | None, now: datetime) -> None:
+    """A new programme's window: it ends after it starts, and not in the past (nobody could receive it)."""
+    if starts_at and ends_at and ends_at <= starts_at:
+        raise InvalidInput("受付終了は受付開始より後にしてください。")
+    if ends_at and ends_at <= now:
+        raise InvalidInput("受付終了がもう過ぎています。これからの日時にしてください。")
+
+
+def _refusal(state: str, prog: GrantProgram) -> LedgerError:
+    name, en = prog.name, prog.name_en or prog.name
+    if state == "received":
+        return AlreadyDone(f"「{name}」はすでに受け取っています。", message_en=f"You have already received {en}.")
+    if state == "unverified":
+        return NotEligible(f"「{name}」は本人確認が済んでから受け取れます。役場の窓口で本人確認をお願いします。",
+                           message_en=f"{en} can be received once your identity is confirmed at the town office.")
+    if state == "not_eligible":
+        return NotEligible(f"「{name}」の対象ではありません。", message_en=f"You are not eligible for {en}.")
+    return OutsideWindow(f"「{name}」の受付期間外です。", message_en=f"{en} is not open now.")
 
 
 def award(uow: UnitOfWork, *, program_code: str, resident_id: int, actor: str = "system") -> IssueResult:
@@ -42,16 +125,10 @@ def award(uow: UnitOfWork, *, program_code: str, resident_id: int, actor: str = 
         if prog is None or not prog.active:
             raise NotFound("この給付金は見つかりません。", message_en="This grant was not found.")
         if find_replay(tx, key, fp) is not None:
-            raise AlreadyDone(f"「{prog.name}」はすでに受け取っています。",
-                              message_en=f"You have already received {prog.name_en or prog.name}.")
-        if (prog.starts_at and tx.now < prog.starts_at) or (prog.ends_at and tx.now >= prog.ends_at):
-            raise OutsideWindow(f"「{prog.name}」の受付期間外です。",
-                                message_en=f"{prog.name_en or prog.name} is not open now.")
-        if prog.segment_id is not None:
-            criteria = tx.conn.execute(select(Segment.criteria).where(Segment.id == prog.segment_id)).scalar() or {}
-            if not resident_matches(tx.conn, criteria, resident_id, jst_date(tx.now)):
-                raise NotEligible(f"「{prog.name}」の対象ではありません。",
-                                  message_en=f"You are not eligible for {prog.name_en or prog.name}.")
+            raise _refusal("received", prog)
+        state = standing(tx.conn, prog, resident_id, tx.now)
+        if state != "eligible":
+            raise _refusal(state, prog)
         mt = tx.session.execute(select(MoneyType).where(MoneyType.id == prog.money_type_id)).scalar_one()
         if prog.budget_cap is not None:
             tx.lock_parent(GrantProgram, prog.id)  # one budget check at a time, before the wallet's lock
@@ -69,10 +146,6 @@ def award(uow: UnitOfWork, *, program_code: str, resident_id: int, actor: str = 
 
     return uow.run(work)
 
-
-def already_awarded(conn: Connection, program_code: str, resident_id: int) -> bool:
-    return conn.execute(select(Entry.id).where(Entry.idempotency_key == grant_key(program_code, resident_id))
-                        ).first() is not None
 
 
 
@@ -99,16 +172,13 @@ def award_many(uow: UnitOfWork, *, program_code: str, resident_ids: list[int], a
         prog = tx.session.execute(select(GrantProgram).where(GrantProgram.code == program_code)).scalar()
         if prog is None or not prog.active:
             raise NotFound("この給付金は見つかりません。", message_en="This grant was not found.")
-        if (prog.starts_at and tx.now < prog.starts_at) or (prog.ends_at and tx.now >= prog.ends_at):
-            raise OutsideWindow(f"「{prog.name}」の受付期間外です。",
-                                message_en=f"{prog.name_en or prog.name} is not open now.")
+        if not is_open(prog, tx.now):
+            raise _refusal("closed", prog)
         ids = list(dict.fromkeys(resident_ids))
         keys = {grant_key(prog.code, r): r for r in ids}
         done = set(tx.conn.execute(select(Entry.idempotency_key).where(Entry.idempotency_key.in_(keys))).scalars())
-        criteria: dict = {}
-        if prog.segment_id is not None:
-            criteria = tx.conn.execute(select(Segment.criteria).where(Segment.id == prog.segment_id)).scalar() or {}
-        eligible = set(tx.conn.execute(segment_query(criteria, jst_date(tx.now)).where(Resident.id.in_(ids))).scalars())
+        eligible = set(tx.conn.execute(eligible_residents(tx.conn, prog, jst_date(tx.now))
+                                       .where(Resident.id.in_(ids))).scalars())
         mt = tx.session.execute(select(MoneyType).where(MoneyType.id == prog.money_type_id)).scalar_one()
         issuer = internal_account(tx, "issuer", mt.id)
         spent = 0
@@ -132,8 +202,8 @@ def award_many(uow: UnitOfWork, *, program_code: str, resident_ids: list[int], a
                    or_(Lot.expires_at.is_(None), Lot.expires_at > tx.now))
             .group_by(Lot.account_id)).all()) if wallets else {}
         limit = tx.policy.max_wallet_balance
-        expires_at = expiry_for(mt, tx.now)
-        expires_on = jst_date(expires_at) if expires_at else None
+        expires_at = new_money_expiry(mt, tx.now)
+        expires_on = last_valid_day(expires_at) if expires_at else None
         ref = f"grant:{prog.code}"
         credit: list[tuple[int, int]] = []  # (resident, wallet account)
         for rid in ids:
@@ -142,7 +212,7 @@ def award_many(uow: UnitOfWork, *, program_code: str, resident_ids: list[int], a
                 refused[rid] = AlreadyDone(f"「{prog.name}」はすでに受け取っています。")
                 continue
             if rid not in eligible:
-                refused[rid] = NotEligible(f"「{prog.name}」の対象ではありません。")
+                refused[rid] = _refusal(standing(tx.conn, prog, rid, tx.now), prog)
                 continue
             if prog.budget_cap is not None and spent + prog.amount > prog.budget_cap:
                 exhausted = True

@@ -6,15 +6,15 @@ from datetime import date
 
 from sqlalchemy import select
 
-from ledger.clock import jst_date
+from ledger.clock import last_valid_day
 from ledger.events import MoneyIssued
 from ledger.journal import Leg, add_entry, add_postings, credit_lot, find_replay, internal_account
 from ledger.models import Entry, Lot, MoneyType
 from ledger.services._common import (
     check_amount,
     check_balance_limit,
-    expiry_for,
     money_type_row,
+    new_money_expiry,
     resident_row,
 )
 from ledger.uow import Tx, UnitOfWork, request_fingerprint
@@ -37,13 +37,13 @@ def _credit_from_issuer(tx: Tx, *, kind: str, resident_id: int, mt: MoneyType, a
     if check_limit:
         check_balance_limit(tx, payer.account_id, amount)
     issuer = issuer or internal_account(tx, "issuer", mt.id)
-    expires_at = expiry_for(mt, tx.now)
+    expires_at = new_money_expiry(mt, tx.now)
     entry_id = add_entry(tx, kind, key=key, fingerprint=fp, amount=amount, resident_id=resident_id,
                          ref=ref, actor=actor, memo=memo, meta=meta)
     lot_id = credit_lot(tx, payer.account_id, mt.id, amount, entry_id, expires_at=expires_at,
                         accepted_category=mt.accepted_category)
     add_postings(tx, entry_id, [Leg(issuer, mt.id, -amount), Leg(payer.account_id, mt.id, amount, lot_id)])
-    expires_on = jst_date(expires_at) if expires_at else None
+    expires_on = last_valid_day(expires_at) if expires_at else None
     return IssueResult(entry_id, resident_id, amount, mt.code, expires_on)
 
 
@@ -55,7 +55,7 @@ def _replayed(tx: Tx, entry_id: int) -> IssueResult:
         .where(Lot.entry_id == entry_id).limit(1)
     ).first()
     code, expires = (row.code, row.expires_at) if row else ("", None)
-    return IssueResult(e.id, e.resident_id or 0, e.amount, code, jst_date(expires) if expires else None,
+    return IssueResult(e.id, e.resident_id or 0, e.amount, code, last_valid_day(expires) if expires else None,
                        replayed=True)
 
 

@@ -6,10 +6,11 @@ that crashed half-way is run again and only finishes the shops it had not done.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, insert, select, update
 
+from ledger import bank_days
 from ledger.clock import end_of_jst_day, jst_date, jst_midnight_utc
 from ledger.errors import InvalidInput, NotFound
 from ledger.events import PayoutReady
@@ -31,19 +32,38 @@ def fee_for(amount: int, fee_rate_bp: int) -> int:
     return amount * fee_rate_bp // 10_000
 
 
-def open_batch(uow: UnitOfWork, period_start: date, period_end: date, transfer_date: date) -> int:
+def check_period(period_start: date, period_end: date, transfer_date: date, today: date) -> None:
+    """What a payout period and its transfer date must be, for the run and its dry run alike."""
     if period_end < period_start:
         raise InvalidInput("期間の終わりが始まりより前です。")
-    if period_end >= jst_date(uow.clock()):
+    if period_end >= today:
         raise InvalidInput("精算できるのは終わった期間だけです（期間の終わりは昨日以前にしてください）。")
     if transfer_date <= period_end:
         raise InvalidInput("振込日は期間の終わりより後の日にしてください。")
+    if transfer_date <= today:
+        raise InvalidInput(f"振込日 {transfer_date} は過ぎています。明日以降の銀行営業日にしてください"
+                           f"（例: {bank_days.transfer_date(period_end, 1, today)}）。")
+    if not bank_days.is_business_day(transfer_date):
+        raise InvalidInput(f"振込日 {transfer_date} は銀行の休業日（土日・祝日・年末年始）です。"
+                           f"次の営業日は {bank_days.next_business_day(transfer_date)} です。")
+
+
+def open_batch(uow: UnitOfWork, period_start: date, period_end: date, transfer_date: date) -> int:
+    """The batch for exactly this period (found again on a re-run); a period overlapping another batch's is
+    refused, since its receipts were paid out there and it would only make an empty batch."""
+    today = jst_date(uow.clock())
 
     def work(tx: Tx) -> int:
         found = tx.conn.execute(select(PayoutBatch.id).where(
             PayoutBatch.period_start == period_start, PayoutBatch.period_end == period_end)).scalar()
         if found is not None:
             return found
+        check_period(period_start, period_end, transfer_date, today)
+        other = tx.conn.execute(select(PayoutBatch.id, PayoutBatch.period_start, PayoutBatch.period_end).where(
+            PayoutBatch.period_start <= period_end, PayoutBatch.period_end >= period_start)).first()
+        if other is not None:
+            raise InvalidInput(f"期間が精算バッチ {other.id}（{other.period_start}〜{other.period_end}）と重なっています。"
+                               f"{other.period_end + timedelta(days=1)} からの期間にしてください。")
         return tx.conn.execute(insert(PayoutBatch).values(
             period_start=period_start, period_end=period_end, transfer_date=transfer_date, status="open",
             created_at=tx.now).returning(PayoutBatch.id)).scalar_one()

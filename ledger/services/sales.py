@@ -15,7 +15,12 @@ from ledger.errors import AlreadyDone, InvalidInput, NotAllowed, NotFound, Outsi
 from ledger.events import CertificatesSold
 from ledger.journal import Leg, add_entry, add_postings, credit_lot, find_replay, internal_account
 from ledger.models import Entry, SaleApplication, SaleDraw, SaleOffer
-from ledger.services._common import check_balance_limit, expiry_for, money_type_row, resident_row
+from ledger.services._common import (
+    check_balance_limit,
+    money_type_row,
+    new_money_expiry,
+    resident_row,
+)
 from ledger.uow import Tx, UnitOfWork, request_fingerprint
 
 
@@ -30,6 +35,14 @@ class SaleResult:
     replayed: bool = False
 
 
+def check_offer_terms(price: int, components: dict[str, int]) -> None:
+    """A set's face value is at least its price: a resident never pays more than they receive."""
+    face = sum(components.values())
+    if face < price:
+        raise InvalidInput(f"額面（{face:,}円）が販売価格（{price:,}円）より少なくなっています。"
+                           "額面は価格以上にしてください（プレミアム分は町の負担です）。")
+
+
 def sets_bought(conn, offer_code: str, resident_id: int | None = None) -> int:
     q = select(Entry.meta).where(Entry.ref == f"sale:{offer_code}", Entry.kind == "sale")
     if resident_id is not None:
@@ -37,8 +50,20 @@ def sets_bought(conn, offer_code: str, resident_id: int | None = None) -> int:
     return sum(int((m or {}).get("sets", 0)) for m in conn.execute(q).scalars())
 
 
+class _DryRun(Exception):
+    """Raised at the end of a dry run's work so the unit of work rolls everything back."""
+
+    def __init__(self, result: SaleResult) -> None:
+        super().__init__("dry run")
+        self.result = result
+
+
 def sell(uow: UnitOfWork, *, resident_id: int, offer_code: str, sets: int, idempotency_key: str,
-         actor: str = "counter", channel: str = "counter") -> SaleResult:
+         actor: str = "counter", channel: str = "counter", dry_run: bool = False) -> SaleResult:
+    """Sell `sets` of an offer. A first-come offer sells inside its period; a lottery offer sells to its
+    winners until their purchase deadline (which may fall after the application deadline, `ends_at`).
+    `dry_run` runs every check and write of a real sale, then rolls it back: what it says is what a sale
+    would do."""
     if isinstance(sets, bool) or not isinstance(sets, int) or sets <= 0:
         raise InvalidInput("購入セット数は1以上の整数で指定してください。", message_en="Sets must be 1 or more.")
     fp = request_fingerprint({"op": "sale", "r": resident_id, "o": offer_code, "s": sets})
@@ -51,7 +76,8 @@ def sell(uow: UnitOfWork, *, resident_id: int, offer_code: str, sets: int, idemp
         if replay is not None:
             e = tx.session.execute(select(Entry).where(Entry.id == replay)).scalar_one()
             return SaleResult(e.id, resident_id, offer.code, sets, e.meta["price"], e.meta["face"], replayed=True)
-        if (offer.starts_at and tx.now < offer.starts_at) or (offer.ends_at and tx.now >= offer.ends_at):
+        closed = offer.ends_at and tx.now >= offer.ends_at and not offer.lottery  # winners: their own deadline
+        if (offer.starts_at and tx.now < offer.starts_at) or closed:
             raise OutsideWindow(f"「{offer.name}」の販売期間外です。", message_en="This offer is not on sale now.")
         if offer.total_sets is not None:
             tx.lock_parent(SaleOffer, offer.id)  # one stock check at a time, before the buyer's wallet
@@ -84,16 +110,22 @@ def sell(uow: UnitOfWork, *, resident_id: int, offer_code: str, sets: int, idemp
         legs: list[Leg] = []
         for code, amt in face.items():
             mt = money_type_row(tx, code)
-            lot_id = credit_lot(tx, payer.account_id, mt.id, amt, entry_id, expires_at=expiry_for(mt, tx.now),
+            lot_id = credit_lot(tx, payer.account_id, mt.id, amt, entry_id, expires_at=new_money_expiry(mt, tx.now),
                                 accepted_category=mt.accepted_category)
             legs += [Leg(internal_account(tx, "issuer", mt.id), mt.id, -amt), Leg(payer.account_id, mt.id, amt, lot_id)]
         add_postings(tx, entry_id, legs)
         if app is not None:
             tx.conn.execute(update(SaleApplication).where(SaleApplication.id == app.id).values(status="bought"))
         tx.events.append(CertificatesSold(entry_id, resident_id, price, sum(face.values())))
-        return SaleResult(entry_id, resident_id, offer.code, sets, price, face)
+        result = SaleResult(entry_id, resident_id, offer.code, sets, price, face)
+        if dry_run:
+            raise _DryRun(result)
+        return result
 
-    return uow.run(work)
+    try:
+        return uow.run(work)
+    except _DryRun as done:
+        return done.result
 
 
 @dataclass(frozen=True)

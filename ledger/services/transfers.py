@@ -26,8 +26,8 @@ from ledger.models import ExchangeRule, Merchant, MoneyType
 from ledger.services._common import (
     check_amount,
     check_balance_limit,
-    expiry_for,
     money_type_row,
+    new_money_expiry,
     resident_row,
 )
 from ledger.uow import Tx, UnitOfWork, request_fingerprint
@@ -146,7 +146,7 @@ def exchange(uow: UnitOfWork, *, resident_id: int, from_type: str, to_type: str,
         legs = [Leg(payer.account_id, src_mt.id, -d.amount, d.lot_id) for d in draw_lots(tx, lots, amount)]
         legs.append(Leg(internal_account(tx, "issuer", src_mt.id), src_mt.id, amount))
         lot_id = credit_lot(tx, payer.account_id, dst_mt.id, received, entry_id,
-                            expires_at=expiry_for(dst_mt, tx.now), accepted_category=dst_mt.accepted_category)
+                            expires_at=new_money_expiry(dst_mt, tx.now), accepted_category=dst_mt.accepted_category)
         legs += [Leg(internal_account(tx, "issuer", dst_mt.id), dst_mt.id, -received),
                  Leg(payer.account_id, dst_mt.id, received, lot_id)]
         add_postings(tx, entry_id, legs)

@@ -200,15 +200,16 @@ def test_export_is_pseudonymised(town, town_url, tmp_path):
 
 
 def test_survey_results_hide_free_text(town, town_url):
+    """Only answers picked from the flow's choices are shown by value; typed ones, however short, are counted."""
     for i, (score, comment) in enumerate([(5, "とても便利でした。お店の人も親切でした。ありがとう。"), (3, "ふつう"), (4, None)]):
         _sql(town_url, "INSERT INTO survey_responses (survey_id, resident_key, answers, score, created_at) "
-                       "VALUES ('satisfaction', :k, :a, :s, CURRENT_TIMESTAMP)",
-             k=f"r{i}", s=score, a='{"use": "毎週"' + (f', "comment": "{comment}"' if comment else "") + "}")
+                       "VALUES ('satisfaction_2026', :k, :a, :s, CURRENT_TIMESTAMP)",
+             k=f"r{i}", s=score, a=f'{{"satisfaction": {score}' + (f', "comment": "{comment}"' if comment else "") + "}")
     listed = as_json(town("survey", "results", json_output=True))
-    assert listed == [{"survey": "satisfaction", "responses": 3, "mean": 4.0}]
-    res = town("survey", "results", "satisfaction")
-    assert "回答 3 件、平均 4.0" in res.output and "5点 1件" in res.output and "use: 毎週 3件" in res.output
-    assert "自由記述 1 件" in res.output and "とても便利" not in res.output
+    assert listed == [{"survey": "satisfaction_2026", "responses": 3, "mean": 4.0}]
+    res = town("survey", "results", "satisfaction_2026")
+    assert "回答 3 件、平均 4.0" in res.output and "5点 1件" in res.output and "satisfaction: 5 1件" in res.output
+    assert "自由記述 2 件" in res.output and "とても便利" not in res.output and "ふつう" not in res.output
     refused(town("survey", "results", "nope"), "回答はありません")
 
 

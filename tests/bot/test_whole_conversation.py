@@ -40,6 +40,11 @@ def test_from_follow_to_points_exchange(bot, machi, phone, line):
         me = s.execute(select(Resident).where(Resident.line_user_id == KENTA)).scalar_one()
         assert (me.name, me.name_kana, me.district, me.phone) == ("鈴木 健太", "スズキ ケンタ", "古丹別", "0164642212")
 
+    kenta.postback("action=grants")  # grants wait for 本人確認, as the registration said
+    assert "本人確認が済むと受け取れます" in kenta.text() and "受け取る" not in str(kenta.last)
+    with machi.db.write() as s:  # he shows his licence at the town office
+        me.verification = "counter"
+        s.merge(me)
     kenta.postback("action=grants")
     assert "冬の暮らし応援券" in kenta.text() and "10,000円" in kenta.text()
     kenta.tap("受け取る")

@@ -76,9 +76,11 @@ def town(core) -> Town:
         large = registry.create_merchant(s, code="L1", name="大型スーパー", category="large", fee_rate_bp=250)
         registry.create_merchant(s, code="S2", name="魚屋", category="small")
         alice = registry.create_resident(s, line_user_id="U" + "a" * 32, name="町 花子",
-                                         birth_date=date(1990, 1, 1), children=1, registered_at=datetime(2026, 1, 1))
+                                         birth_date=date(1990, 1, 1), children=1, registered_at=datetime(2026, 1, 1),
+                                         verification="counter")
         bob = registry.create_resident(s, line_user_id="U" + "b" * 32, name="町 太郎",
-                                       birth_date=date(1950, 1, 1), registered_at=datetime(2026, 1, 1))
+                                       birth_date=date(1950, 1, 1), registered_at=datetime(2026, 1, 1),
+                                       verification="counter")
         seg = Segment(name="子育て", criteria={"min_children": 1})
         s.add(seg)
         s.flush()

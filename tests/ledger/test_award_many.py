@@ -13,7 +13,7 @@ from ledger.services import grants
 
 def test_a_batch_credits_the_eligible_and_reports_each_refusal(town):
     with town.db.write() as s:
-        erin, carol, frank = (registry.create_resident(s, line_user_id=f"U{i:032d}", children=1,
+        erin, carol, frank = (registry.create_resident(s, line_user_id=f"U{i:032d}", children=1, verification="counter",
                                                        registered_at=datetime(2026, 1, 1)).id for i in range(3))
     town.give(erin, "COMMON", 190_000)  # a 30,000 yen grant would take her over the 200,000 yen wallet limit
     grants.award(town.uow, program_code="BABY", resident_id=town.alice)  # budget 60,000: room for one more
@@ -49,7 +49,7 @@ def test_a_batch_credits_the_eligible_and_reports_each_refusal(town):
 
 def test_a_re_run_of_the_same_batch_credits_nobody_twice(town):
     with town.db.write() as s:
-        people = [registry.create_resident(s, line_user_id=f"U{i:032d}", children=1,
+        people = [registry.create_resident(s, line_user_id=f"U{i:032d}", children=1, verification="counter",
                                            registered_at=datetime(2026, 1, 1)).id for i in range(2)]
     first = grants.award_many(town.uow, program_code="BABY", resident_ids=people)
     again = grants.award_many(town.uow, program_code="BABY", resident_ids=people)

@@ -26,7 +26,7 @@ def test_grant_refuses_the_ineligible_and_respects_the_budget(town):
         grants.award(town.uow, program_code="BABY", resident_id=town.bob)
     with town.db.write() as s:
         s.execute(update(Resident).values(children=2))
-        extra = [registry.create_resident(s, line_user_id=f"U{i:032d}", children=1)
+        extra = [registry.create_resident(s, line_user_id=f"U{i:032d}", children=1, verification="counter")
                  for i in range(2)]
         ids = [r.id for r in extra]
     grants.award(town.uow, program_code="BABY", resident_id=town.alice)

@@ -57,7 +57,8 @@ def at_once(n: int, fn: Callable[[int], Any]) -> Outcome:
 
 def residents(town, n: int, **fields: Any) -> list[int]:
     with town.db.write() as s:
-        return [registry.create_resident(s, name=f"住民{i}", registered_at=datetime(2026, 1, 1), **fields).id
+        return [registry.create_resident(s, name=f"住民{i}", registered_at=datetime(2026, 1, 1),
+                                         **{"verification": "counter", **fields}).id
                 for i in range(n)]
 
 

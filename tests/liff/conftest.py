@@ -123,9 +123,10 @@ def town(app, line) -> Town:
         registry.add_staff(s, "L1", CLERK, "clerk")
         registry.add_staff(s, "S1", MULTI, "clerk")
         registry.add_staff(s, "S2", MULTI, "owner")
-        alice = registry.create_resident(s, line_user_id=ALICE, name="町 花子", registered_at=datetime(2026, 1, 1))
-        emily = registry.create_resident(s, line_user_id=EMILY, name="Emily", language="en")
-        bob = registry.create_resident(s, line_user_id=BOB, name="町 太郎")
+        alice = registry.create_resident(s, line_user_id=ALICE, name="町 花子", registered_at=datetime(2026, 1, 1),
+                                         verification="counter")
+        emily = registry.create_resident(s, line_user_id=EMILY, name="Emily", language="en", verification="counter")
+        bob = registry.create_resident(s, line_user_id=BOB, name="町 太郎", verification="counter")
         baker_wallet = registry.create_resident(s, line_user_id=BAKER, name="パン屋 店主")
         elder = registry.create_resident(s, name="田中 トメ")
         issue_card(s, elder.id, PIN, number=CARD)

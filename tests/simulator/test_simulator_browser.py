@@ -110,6 +110,8 @@ def test_register_receive_a_grant_and_pay_two_shops_on_one_screen(page: Any, liv
 
     # the town office: birth notice, then the childbirth grant; the notice arrives in his chat
     office.locator(".office-resident").select_option(label="鈴木 健太（苫前）", timeout=10_000)
+    office.locator(".office-verify").click()  # grants wait for 本人確認: he shows his ID at the counter
+    office.locator(".office-result.ok", has_text="本人確認済み").wait_for()
     office.locator(".office-birth").click()
     office.locator(".office-result.ok", has_text="出生届を受け付けました").wait_for()
     office.locator(".office-grant").click()

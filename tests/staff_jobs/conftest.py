@@ -139,7 +139,8 @@ def add_residents(core: Any, start: int, count: int, **fields: Any) -> list[int]
             Account.code.in_([f"resident-bulk:{n}" for n in range(start, start + count)]))).all())
         s.execute(insert(Resident), [{"line_user_id": uid(n), "account_id": accs[f"resident-bulk:{n}"],
                                       "name": f"住民{n}", "birth_date": date(1980, 1, 1), "language": "ja",
-                                      "status": "active", "reachable": True, "children": 1, **fields}
+                                      "status": "active", "reachable": True, "children": 1, "verification": "counter",
+                                      **fields}
                                      for n in range(start, start + count)])
         return list(s.execute(select(Resident.id).where(Resident.line_user_id.in_(
             [uid(n) for n in range(start, start + count)])).order_by(Resident.id)).scalars())
@@ -160,7 +161,8 @@ def town(core: Any) -> Town:
             line = None if n == 10 else uid(0xA000 + n)
             r = registry.create_resident(s, line_user_id=line, name=f"住民{n}", birth_date=date(1950 + n, 1, 1),
                                          children=1 if n <= 4 else 0, language="en" if n == 3 else "ja",
-                                         reachable=n != 9, registered_at=datetime(2026, 1, 1))
+                                         reachable=n != 9, registered_at=datetime(2026, 1, 1),
+                                         verification="counter")
             ids.append(r.id)
             if line:
                 lines[r.id] = line

@@ -73,7 +73,7 @@ def test_scheduled_announcement_is_sent_by_the_scheduler_and_can_be_cancelled(to
     assert fake_line.store.requests == []
 
     scheduler.install(line_runtime(core, lambda: line_sender(load_config(), installation.namespace(core.db))))
-    assert scheduler.job_announcements(now=later(minutes=5)) == {"sent": [], "failed": []}  # not yet due
+    assert scheduler.job_announcements(now=later(minutes=5)) == {"sent": [], "failed": [], "expired": []}  # not yet due
     out = scheduler.job_announcements(now=later(days=1, minutes=2))
     assert out["sent"] == [ids[0]]
     for rid, line in town.line_ids.items():

@@ -15,11 +15,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, and_, select
+from sqlalchemy import Connection, select
 
-from ledger.clock import end_of_jst_day, jst_midnight_utc, to_jst
+from ledger.clock import to_jst
 from ledger.models import Card, Entry, Merchant, Resident
 from town.ages import age_band
+from town.reports.period import Period
 
 KINDS = ("payments", "residents", "grants")
 
@@ -41,8 +42,7 @@ def payments(conn: Connection, secret: bytes, start: date, end: date) -> Iterato
     refunded = select(Entry.reverses_entry_id).where(Entry.kind == "refund", Entry.reverses_entry_id.is_not(None))
     q = (select(Entry.id, Entry.created_at, Entry.resident_id, Entry.merchant_id, Entry.amount, Entry.channel,
                 Entry.id.in_(refunded).label("refunded"))
-         .where(Entry.kind == "payment", and_(Entry.created_at >= jst_midnight_utc(start),
-                                              Entry.created_at < end_of_jst_day(end))).order_by(Entry.id))
+         .where(Entry.kind == "payment", Period(start, end).covers(Entry.created_at)).order_by(Entry.id))
     for row in conn.execution_options(yield_per=20_000).execute(q):
         district, birth = people.get(row.resident_id, ("", None))
         local = to_jst(row.created_at)
@@ -69,8 +69,7 @@ def residents(conn: Connection, secret: bytes, start: date, end: date) -> Iterat
 def grants(conn: Connection, secret: bytes, start: date, end: date) -> Iterator[dict[str, Any]]:
     people = _people(conn)
     q = (select(Entry.created_at, Entry.resident_id, Entry.ref, Entry.amount)
-         .where(Entry.kind == "grant", Entry.created_at >= jst_midnight_utc(start),
-                Entry.created_at < end_of_jst_day(end)).order_by(Entry.id))
+         .where(Entry.kind == "grant", Period(start, end).covers(Entry.created_at)).order_by(Entry.id))
     for row in conn.execution_options(yield_per=20_000).execute(q):
         district, birth = people.get(row.resident_id, ("", None))
         day = to_jst(row.created_at).date()

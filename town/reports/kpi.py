@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, false, func, select
+from sqlalchemy import Connection, Select, false, func, select
 from sqlalchemy.sql import ColumnElement
 
-from ledger.clock import end_of_jst_day, jst_midnight_utc
-from ledger.models import Account, Entry, GrantProgram, Merchant, MoneyType, Posting, Resident, Segment
+from ledger.models import Account, Entry, GrantProgram, Merchant, MoneyType, Posting, Resident
 from ledger.segments import segment_query
+from ledger.services import grants
 from town.ages import AGE_BANDS, age_band
+from town.reports.period import Period
 from town.reports.sql import as_date, jst_day
 from town.surveys import SurveyResponse
 
@@ -41,15 +42,16 @@ class Kpi:
 
 def compute(conn: Connection, start: date, end: date) -> Kpi:
     dialect = conn.dialect.name
-    lo, hi = jst_midnight_utc(start), end_of_jst_day(end)
+    p = Period(start, end)
+    lo = p.lo
     k = Kpi(start, end)
-    in_period = and_(Entry.created_at >= lo, Entry.created_at < hi)
+    in_period = p.covers(Entry.created_at)
 
     # registered users over time
     base = conn.execute(select(func.count()).select_from(Resident).where(Resident.registered_at < lo)).scalar_one()
     reg_day = jst_day(Resident.registered_at, dialect)
     new_by_day = {as_date(d): int(n) for d, n in conn.execute(
-        select(reg_day, func.count()).where(Resident.registered_at >= lo, Resident.registered_at < hi)
+        select(reg_day, func.count()).where(p.covers(Resident.registered_at))
         .group_by(reg_day))}
     # payments and refunds per day and shop: one pass over the covering index ix_entries_kind_time_cover
     # gives the daily series, the shop table and the id range of the period's payments
@@ -124,17 +126,16 @@ def compute(conn: Connection, start: date, end: date) -> Kpi:
                       "share": _ratio(by_a[a][2], amount)} for a in order if a in by_a]
 
     # grant uptake: who received it, of who is eligible or received
-    received = dict(conn.execute(select(Entry.ref, func.count()).where(Entry.kind == "grant")
+    received = dict(conn.execute(select(Entry.ref, func.count()).where(Entry.kind == "grant", p.by_end(Entry.created_at))
                                  .group_by(Entry.ref)).all())
     # a Core connection returns columns, not ORM objects, so the program's fields are selected one by one
     for prog in conn.execute(select(GrantProgram.code, GrantProgram.name, GrantProgram.mode, GrantProgram.amount,
-                                    Segment.criteria).outerjoin(Segment, Segment.id == GrantProgram.segment_id)
+                                    GrantProgram.segment_id, GrantProgram.requires_verification)
                              .order_by(GrantProgram.id)).all():
-        criteria = prog.criteria
         got = int(received.get(f"grant:{prog.code}", 0))
+        # who was eligible and had not received it by the period's end: the grants service's rules
         not_yet = conn.execute(select(func.count()).select_from(
-            segment_query(criteria or {}, end).where(Resident.id.not_in(
-                select(Entry.resident_id).where(Entry.ref == f"grant:{prog.code}", Entry.resident_id.is_not(None))))
+            segment_query(grants.eligibility(conn, prog), end).where(~grants.received(prog.code, p.hi))
             .order_by(None).subquery())).scalar_one()
         k.grants.append({"program": prog.code, "name": prog.name, "mode": prog.mode, "received": got,
                          "eligible_not_received": int(not_yet), "uptake": _ratio(got, got + int(not_yet)),
@@ -162,7 +163,7 @@ def compute(conn: Connection, start: date, end: date) -> Kpi:
     # satisfaction
     for survey, n, mean in conn.execute(
             select(SurveyResponse.survey_id, func.count(), func.avg(SurveyResponse.score))
-            .where(SurveyResponse.score.is_not(None), SurveyResponse.created_at >= lo, SurveyResponse.created_at < hi)
+            .where(SurveyResponse.score.is_not(None), p.covers(SurveyResponse.created_at))
             .group_by(SurveyResponse.survey_id)):
         k.satisfaction.append({"survey": survey, "responses": int(n), "mean": round(float(mean), 2)})
 
