@@ -13,6 +13,7 @@ import liff
 import models_registry  # noqa: F401 - every table registered before anything touches the DB
 import schema
 import simulator
+import web
 from config import Config, ConfigError, load_config
 from ledger import keys
 from ledger.anchors import AnchorLog
@@ -82,6 +83,7 @@ def create_app(config: Config | None = None, *, check_migrated: bool = True) -> 
     app.extensions["machi"] = machi
 
     _register_blueprints(app, machi)
+    web.register(app, config, api=app.blueprints["liff_api"], webhook=app.blueprints["line_webhook"])
 
     @app.get("/healthz")
     def healthz():
@@ -90,19 +92,6 @@ def create_app(config: Config | None = None, *, check_migrated: bool = True) -> 
         except Exception:  # noqa: BLE001 - health is a yes/no answer
             return jsonify(status="db-unavailable"), 503
         return jsonify(status="ok")
-
-    @app.errorhandler(404)
-    def not_found(_e):
-        return jsonify(error={"code": "not_found", "message": "ページが見つかりません。"}), 404
-
-    @app.errorhandler(405)
-    def not_allowed(_e):
-        return jsonify(error={"code": "method_not_allowed", "message": "この操作はできません。"}), 405
-
-    @app.errorhandler(500)
-    def server_error(_e):
-        return jsonify(error={"code": "server_error",
-                              "message": "ただいま処理できません。しばらくしてからもう一度お試しください。"}), 500
 
     return app
 
