@@ -1,7 +1,8 @@
 """What a request may hold, checked before anything trusts it: body size, JSON shape, whole numbers.
 
 - Bodies: `/api/...` at most MACHI_MAX_BODY bytes, `/callback` at most MACHI_WEBHOOK_MAX_BODY, checked
-  on Content-Length before a byte is read, and on the stream for a body sent without one (413).
+  on Content-Length before a byte is read; a body sent without one (chunked) is read at most one
+  byte past the limit (werkzeug's own cap would silently cut it short). Too large: 413.
 - JSON: parsed with Python's `json`, but a body nested deeper than a person's request ever is, or one
   that would exhaust the parser's recursion, is refused (400), as are NaN and Infinity.
 - Whole numbers in a query or a form: ASCII digits only. `"²".isdigit()` is True in Python and
@@ -9,6 +10,7 @@
 """
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
@@ -37,9 +39,17 @@ def limit_body(api_max: int, webhook_max: int) -> None:
         limit = api_max
     else:
         limit = OTHER_MAX_BODY
-    if request.content_length is not None and request.content_length > limit:
-        raise RequestEntityTooLarge()
-    request.max_content_length = limit  # a chunked body stops at the limit too (werkzeug raises 413)
+    if request.content_length is not None:
+        if request.content_length > limit:
+            raise RequestEntityTooLarge()
+        request.max_content_length = limit
+        return
+    environ = request.environ
+    if environ.get("wsgi.input_terminated"):  # chunked: read at most one byte past the limit, then judge
+        raw = environ["wsgi.input"].read(limit + 1)
+        if len(raw) > limit:
+            raise RequestEntityTooLarge()
+        environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(raw), str(len(raw))
 
 
 def parse_json(raw: bytes | str, *, max_depth: int = API_MAX_DEPTH) -> Any:
