@@ -66,6 +66,17 @@ def phone(playwright, tmp_path, server, line) -> Iterator[Callable[..., Any]]:
     assert not problems, problems
 
 
+def wait_until(page: Any, predicate: str, arg: Any = None, timeout: float = 10.0) -> None:
+    """`page.wait_for_function` without its `eval` in the page, which the pages' CSP forbids (as it should):
+    the predicate is polled through `page.evaluate` instead (DevTools, outside the page's CSP)."""
+    import time
+
+    end = time.monotonic() + timeout
+    while not page.evaluate(predicate, arg):
+        assert time.monotonic() < end, f"timed out waiting for {predicate}"
+        page.wait_for_timeout(100)
+
+
 def _refusal(text: str) -> bool:
     """Chromium logs every 4xx fetch; a refused PIN is an expected answer, not a page fault."""
     return "Failed to load resource" in text and "status of 4" in text
@@ -254,8 +265,7 @@ def test_customer_qr_refreshes_before_it_expires(phone, town, app):
     resident.wait_for_selector("#qr[data-payload^='MW1.']")
     first = resident.get_attribute("#qr", "data-payload")
     assert int(resident.inner_text("#seconds")) <= 8
-    resident.wait_for_function("first => document.querySelector('#qr').dataset.payload !== first", arg=first,
-                               timeout=10_000)
+    wait_until(resident, "first => document.querySelector('#qr').dataset.payload !== first", first, timeout=10)
     assert resident.get_attribute("#qr", "data-payload").startswith("MW1.")
 
 
@@ -281,7 +291,7 @@ def test_refusal_says_what_to_do_and_shop_qr(phone, town):
     screen(shop, "s-home")
     shop.click("#to-shopqr")
     screen(shop, "s-shopqr")
-    shop.wait_for_function("document.querySelector('#shopqr-img').naturalWidth > 0")
+    wait_until(shop, "() => document.querySelector('#shopqr-img').naturalWidth > 0")
     shot(shop, "33-till-shop-qr")
 
 
