@@ -240,6 +240,35 @@ def test_event_check_in(phone, town):
     assert town.balance(ALICE, "PT") == 500
 
 
+def test_rotating_event_check_in_from_the_venue_screen(phone, town, app):
+    """The venue screen's URL (code and live `t=`) checks in; the event's plain code is refused on screen."""
+    from datetime import datetime, timedelta
+
+    from sqlalchemy import select
+
+    from ledger.models import Event, MoneyType
+
+    with town.machi.db.write() as s:
+        pt = s.execute(select(MoneyType.id).where(MoneyType.code == "PT")).scalar_one()
+        now = datetime.utcnow()
+        s.add(Event(code="SCREEN", name="防災訓練", money_type_id=pt, points=200, starts_at=now - timedelta(hours=1),
+                    ends_at=now + timedelta(hours=2), rotating=True))
+    token = app.extensions["machi"].extras["liff"].event_codes.token("SCREEN")
+    resident = phone(ALICE, scans=["MWE.SCREEN"])
+    resident.goto("/liff/checkin")
+    screen(resident, "s-start")
+    resident.click("#scan")
+    screen(resident, "s-error")
+    assert "会場の画面" in resident.inner_text("#error-box")
+    shot(resident, "43-checkin-rotating-refused")
+    resident.goto(f"/liff/checkin?code=SCREEN&t={token}")
+    screen(resident, "s-confirm")
+    assert resident.inner_text("#confirm-name") == "防災訓練"
+    resident.click("#claim")
+    screen(resident, "s-done")
+    assert town.balance(ALICE, "PT") == 200
+
+
 def test_history_and_english(phone, town):
     payments.pay(town.machi.uow, resident_id=town.ids["alice"], merchant_code="S1", amount=450,
                  idempotency_key="browser-history-1", channel="mpm")
