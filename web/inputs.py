@@ -45,7 +45,8 @@ def limit_body(api_max: int, webhook_max: int) -> None:
         request.max_content_length = limit
         return
     environ = request.environ
-    if environ.get("wsgi.input_terminated"):  # chunked: read at most one byte past the limit, then judge
+    chunked = "chunked" in request.headers.get("Transfer-Encoding", "").lower()
+    if chunked and environ.get("wsgi.input_terminated"):  # read at most one byte past the limit, then judge
         raw = environ["wsgi.input"].read(limit + 1)
         if len(raw) > limit:
             raise RequestEntityTooLarge()
