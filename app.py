@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask, jsonify
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import bot
@@ -16,6 +16,7 @@ import logs
 import models_registry  # noqa: F401 - every table registered before anything touches the DB
 import schema
 import simulator
+import web
 from config import Config, ConfigError, load_config
 from ledger import keys
 from ledger.anchors import AnchorLog
@@ -87,19 +88,7 @@ def create_app(config: Config | None = None, *, check_migrated: bool = True) -> 
 
     _register_blueprints(app, machi)
     health.register(app, machi)
-
-    @app.errorhandler(404)
-    def not_found(_e):
-        return jsonify(error={"code": "not_found", "message": "ページが見つかりません。"}), 404
-
-    @app.errorhandler(405)
-    def not_allowed(_e):
-        return jsonify(error={"code": "method_not_allowed", "message": "この操作はできません。"}), 405
-
-    @app.errorhandler(500)
-    def server_error(_e):
-        return jsonify(error={"code": "server_error",
-                              "message": "ただいま処理できません。しばらくしてからもう一度お試しください。"}), 500
+    web.register(app, config, api=app.blueprints["liff_api"], webhook=app.blueprints["line_webhook"])
 
     return app
 

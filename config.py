@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import math
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,7 @@ ENVS = ("dev", "test", "prod")
 NOTICE_MODES = ("inline", "thread", "separate")
 MIN_SECRET_LENGTH = 32
 # Keys derived from MACHI_SECRET_KEY, one per use (the ledger's seal key is derived in ledger/keys.py).
-KEY_PURPOSES = frozenset({"qr", "session", "export", "event-qr"})
+KEY_PURPOSES = frozenset({"qr", "session", "export"})  # event codes: ledger.event_codes derives its own
 GENERATE_HINT = "作り方: python3 -c 'import secrets; print(secrets.token_urlsafe(48))'"
 
 
@@ -73,6 +74,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MACHI_NOTICES", "notices", str, "who tells receipts: inline | thread | separate"),
     Setting("MACHI_NOTICE_WORKERS", "notice_workers", int, "threads pushing notices in a relay"),
     Setting("MACHI_TRUST_PROXY", "trust_proxy", int, "reverse proxies whose X-Forwarded-* headers are trusted"),
+    Setting("MACHI_MAX_BODY", "max_body", int, "bytes a /api request body may hold (413 above)"),
+    Setting("MACHI_WEBHOOK_MAX_BODY", "webhook_max_body", int, "bytes a LINE webhook body may hold (413 above)"),
+    Setting("MACHI_RATELIMIT_STORAGE", "ratelimit_storage", str, "memory:// or redis://host:6379 (shared by workers)"),
+    Setting("MACHI_RATELIMIT_PER_TOKEN", "ratelimit_per_token", str, "/api calls of one LIFF ID token"),
+    Setting("MACHI_RATELIMIT_PER_ADDRESS", "ratelimit_per_address", str, "refused /api calls of one address"),
+    Setting("MACHI_RATELIMIT_PER_CARD", "ratelimit_per_card", str, "card lookups and PIN attempts of one card"),
+    Setting("MACHI_RATELIMIT_WEBHOOK", "ratelimit_webhook", str, "refused webhooks of one source address"),
     Setting("MACHI_LOG_FORMAT", "log_format", str, "json (one object a line) | text"),
     Setting("MACHI_LOG_LEVEL", "log_level", str, "DEBUG | INFO | WARNING | ERROR"),
     Setting("MACHI_READY_OUTBOX_LIMIT", "ready_outbox_limit", int, "/readyz: most notices waiting in the outbox"),
@@ -103,6 +111,14 @@ class Config:
     log_level: str = "INFO"
     ready_outbox_limit: int = 1000
     ready_scheduler_lag: int = 300
+    # HTTP limits (web/): the most a request body may hold, and how often one caller may call.
+    max_body: int = 16 * 1024  # MACHI_MAX_BODY: bytes of a /api request (a payment is ~200)
+    webhook_max_body: int = 1024 * 1024  # MACHI_WEBHOOK_MAX_BODY: bytes of a LINE webhook
+    ratelimit_storage: str = "memory://"  # MACHI_RATELIMIT_STORAGE: e.g. redis://127.0.0.1:6379 (shared by workers)
+    ratelimit_per_token: str = "300/minute"  # MACHI_RATELIMIT_PER_TOKEN: /api calls of one LIFF ID token
+    ratelimit_per_address: str = "300/minute"  # MACHI_RATELIMIT_PER_ADDRESS: refused /api calls of one address
+    ratelimit_per_card: str = "20/minute"  # MACHI_RATELIMIT_PER_CARD: lookups and PIN attempts of one card
+    ratelimit_webhook: str = "120/minute"  # MACHI_RATELIMIT_WEBHOOK: refused webhooks of one source address
 
     @property
     def anchor_path(self) -> Path:
@@ -199,11 +215,10 @@ def weakness(secret: str) -> str:
 
 
 def _parse(setting: Setting, raw: str) -> Any:
-    if setting.kind is int:
-        try:
-            return int(raw.strip())
-        except ValueError:
-            raise ConfigError(f"{setting.env} は整数です（{raw!r}）。") from None
+    if setting.kind is int:  # ASCII digits only: "²" is a digit to Python's str.isdigit
+        if not re.fullmatch(r"-?[0-9]+", raw.strip()):
+            raise ConfigError(f"{setting.env} は整数です（{raw!r}）。")
+        return int(raw.strip())
     value = raw if setting.secret else raw.strip()
     return value.lower() if setting.field in ("env", "notices", "log_format") else value
 
@@ -229,6 +244,9 @@ def load_config(**overrides: Any) -> Config:
     if "public_url" in values:
         values["public_url"] = values["public_url"].rstrip("/")
     values.update(overrides)
+    for setting in SETTINGS:  # numbers given as text (tests, the CLI) are read as the environment's are
+        if setting.kind is int and isinstance(values.get(setting.field), str):
+            values[setting.field] = _parse(setting, values[setting.field])
     return Config(**values)
 
 

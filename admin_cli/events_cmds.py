@@ -124,7 +124,7 @@ def screen(ctx: CliContext, code: str, host: str, port: int, period: int) -> Non
     with ctx.core().db.session() as s:
         ev = _event(s, code)
         name, ev_code = ev.name, ev.code
-    app = event_screen.screen_app(name, ev_code, cfg.derived_key("event-qr"), period=period, url_for=lambda t: event_qr.checkin_url(
+    app = event_screen.screen_app(name, ev_code, cfg.secret_key, period=period, url_for=lambda t: event_qr.checkin_url(
         ev_code, liff_id=cfg.liff_id, public_url=cfg.public_url, dev=cfg.env != "prod", token=t))
     click.echo(f"会場の画面: http://{host}:{port}/ をブラウザで開いて全画面にしてください（Ctrl+C で終了）")
     run_simple(host, port, app, threaded=True, use_reloader=False)

@@ -42,6 +42,25 @@ class Received:
         return self.source_type == "user" and self.user_id is not None
 
 
+MAX_EVENT_ID = 100  # the inbox's key (bot_webhook_events.id, VARCHAR(100)); LINE's ids are 26 characters
+
+
+def judge(raw: Any) -> tuple[str | None, str] | None:
+    """(id, type) of an event the bot may take, or None for one to skip on its own.
+
+    An event that is not an object, or whose id the inbox cannot hold, is skipped and logged (its
+    type and the reason only: never its content), so the other events of its webhook still run."""
+    if not isinstance(raw, dict):
+        log.warning("webhook event skipped: not an object")
+        return None
+    eid, kind = peek(raw)
+    if eid is not None and len(eid) > MAX_EVENT_ID:
+        log.warning("webhook event of type %r skipped: its webhookEventId is %d characters (at most %d)",
+                    kind[:40], len(eid), MAX_EVENT_ID)
+        return None
+    return eid, kind
+
+
 def peek(raw: Any) -> tuple[str | None, str]:
     """The event's id and type without the SDK's models: what /callback needs before it answers."""
     if not isinstance(raw, dict):

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.dispatcher import Dispatcher, Sweeper
-from bot.events import peek
+from bot.events import judge, peek
 from bot.handler import Handler
 from bot.inbox import Inbox
 from bot.line_client import LineClient
@@ -103,30 +103,63 @@ class Bot:
     channel_secret: str
     relay: Relay | None = None
     sweeper: Sweeper | None = None
-    counters: dict[str, int] = field(default_factory=lambda: {"received": 0, "duplicates": 0, "deferred": 0})
+    counters: dict[str, int] = field(default_factory=lambda: {"received": 0, "duplicates": 0, "deferred": 0,
+                                                                     "skipped": 0})
 
     # ------------------------------------------------------------------ receiving
 
     def receive(self, events: list[Any]) -> None:
         """Take a verified webhook's events: each new id runs once; known ids are skipped."""
         self.counters["received"] += len(events)
+        judged = [(raw, found) for raw in events if (found := judge(raw)) is not None]
+        self.counters["skipped"] += len(events) - len(judged)
         if self.events.inline:
-            for raw in events:
-                eid, kind = peek(raw)
-                if eid is None or self.inbox.take(eid, kind):
-                    self._run(raw, eid)
-                else:
-                    self.counters["duplicates"] += 1
+            for raw, (eid, kind) in judged:
+                self._take_and_run(raw, eid, kind)
             return
-        keyed = [(eid, kind, raw) for raw in events for eid, kind in [peek(raw)] if eid is not None]
-        new = set(self.inbox.accept(keyed)) if keyed else set()
+        keyed = [(eid, kind, raw) for raw, (eid, kind) in judged if eid is not None]
+        new = set(self._accept(keyed)) if keyed else set()
         self.counters["duplicates"] += len(keyed) - len(new)
-        batch = [raw for raw in events if (eid := peek(raw)[0]) is None or eid in new]
+        batch = [raw for raw, (eid, _kind) in judged if eid is None or eid in new]
         if batch and not self.events.submit(self._run_batch, batch):
             self.counters["deferred"] += len(batch)
             log.warning("bot queue full: %d event(s) left for the recovery sweep", len(batch))
         if self.sweeper is not None:
             self.sweeper.start()
+
+    def _take_and_run(self, raw: dict[str, Any], eid: str | None, kind: str) -> None:
+        """The synchronous path, one event: a failure to record it loses this event, not its neighbours."""
+        try:
+            new = eid is None or self.inbox.take(eid, kind)
+        except Exception as exc:  # noqa: BLE001 - see _not_recorded
+            self._not_recorded(kind, exc)
+            return
+        if new:
+            self._run(raw, eid)
+        else:
+            self.counters["duplicates"] += 1
+
+    def _accept(self, keyed: list[tuple[str, str, dict[str, Any]]]) -> list[str]:
+        """Record a webhook's events in one transaction; if that fails, one by one, so one bad event
+        is lost alone."""
+        try:
+            return self.inbox.accept(keyed)
+        except Exception as exc:  # noqa: BLE001 - retried event by event just below
+            log.warning("webhook events could not be recorded together (%s); recording them one by one",
+                        type(exc).__name__)
+        new: list[str] = []
+        for item in keyed:
+            try:
+                new += self.inbox.accept([item])
+            except Exception as exc:  # noqa: BLE001 - see _not_recorded
+                self._not_recorded(item[1], exc)
+        return new
+
+    def _not_recorded(self, kind: str, exc: Exception) -> None:
+        """Logged by type only: the database's error text quotes the statement's parameters, which
+        hold the event (a resident's LINE id, their message)."""
+        log.error("webhook event of type %r could not be recorded (%s); skipped", kind[:40], type(exc).__name__)
+        self.counters["skipped"] += 1
 
     def _run_batch(self, batch: list[Any]) -> None:
         """Events of one webhook, in order (LINE orders them; one person's taps stay in sequence)."""

@@ -1,6 +1,7 @@
 """`POST /callback`: LINE's webhook (DESIGN.md §3).
 
-The signature is checked on the raw bytes, before anything is parsed: 400 when it is missing or
+The body's size is checked before a byte is read (MACHI_WEBHOOK_MAX_BODY, `web.inputs.limit_body`:
+413), then the signature on the raw bytes, before anything is parsed: 400 when it is missing or
 wrong. Every well-signed body gets 200, whatever it holds (an empty event list from LINE's
 "verify" button, event types LINE adds later, even a body that is not JSON), because anything
 else makes LINE redeliver an event the bot can never handle. What is inside is then taken by
@@ -11,10 +12,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 import logging
 
 from flask import Blueprint, Response, current_app, request
+
+from web import inputs
+from web.errors import Refusal
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +45,9 @@ def callback() -> Response:
         log.warning("webhook with a missing or wrong signature refused")
         return _answer(400, "invalid signature")
     try:
-        payload = json.loads(body)
-    except ValueError:
-        log.warning("signed webhook body is not JSON; ignored")
+        payload = inputs.parse_json(body, max_depth=inputs.WEBHOOK_MAX_DEPTH)
+    except Refusal:
+        log.warning("signed webhook body is not JSON (or nests too deep); ignored")
         return _answer(200)
     events = payload.get("events") if isinstance(payload, dict) else None
     if not isinstance(events, list):

@@ -28,6 +28,9 @@ LOCK_MINUTES = 30
 _hasher = PasswordHasher(time_cost=2, memory_cost=19_456, parallelism=1)
 
 
+_DIGITS = frozenset("0123456789")
+
+
 def luhn_digit(body: str) -> str:
     total = 0
     for i, ch in enumerate(reversed(body)):
@@ -38,7 +41,8 @@ def luhn_digit(body: str) -> str:
 
 def normalize_number(raw: str) -> str:
     """Accept spaces, hyphens and full-width digits as printed or typed; check the check digit."""
-    digits = "".join(ch for ch in raw.translate(str.maketrans("０１２３４５６７８９", "0123456789")) if ch.isdigit())
+    # ASCII digits only: "²".isdigit() is True but int("²") fails, and "٣" is no digit printed on a card.
+    digits = "".join(ch for ch in raw.translate(str.maketrans("０１２３４５６７８９", "0123456789")) if ch in _DIGITS)
     if len(digits) != 12 or luhn_digit(digits[:-1]) != digits[-1]:
         raise InvalidInput("カード番号が正しくありません。カードの番号をお確かめください。",
                            message_en="The card number is not valid.")
@@ -47,7 +51,7 @@ def normalize_number(raw: str) -> str:
 
 def check_pin_format(pin: str) -> str:
     pin = (pin or "").translate(str.maketrans("０１２３４５６７８９", "0123456789")).strip()
-    if len(pin) != 4 or not pin.isdigit():
+    if len(pin) != 4 or not all(ch in _DIGITS for ch in pin):
         raise InvalidInput("暗証番号は4桁の数字です。", message_en="The PIN is 4 digits.")
     return pin
 

@@ -116,6 +116,17 @@ class NotEligible(LedgerError):
     message_en = "You are not eligible for this."
 
 
+class ScreenCodeRequired(NotAllowed):
+    """An event marked rotating takes only the QR on the venue's screen, never its plain code."""
+
+    code = "screen_code_required"
+    message = ("このイベントは、会場の画面に出ているQRコードを読み取って受け付けます。"
+               "LINEの「ポイント」から、いま画面に出ているQRコードを読み取ってください"
+               "（30秒ごとに変わります。写真や手入力のコードでは受け付けできません）。")
+    message_en = ("This event takes check-ins from the QR code on the screen at the venue. Scan the code "
+                  "shown there now (it changes every 30 seconds; photos and typed codes do not work).")
+
+
 class InvalidInput(LedgerError):
     code = "invalid_input"
     message = "入力内容に誤りがあります。"

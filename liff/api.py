@@ -28,12 +28,13 @@ from liff.auth import bearer_token
 from liff.context import Caller, caller, language, load_caller, machi
 from liff.errors import ApiError
 from liff.state import state
+from web import inputs, rate_limits
+from web.errors import Refusal, http_refusal
 
 log = logging.getLogger(__name__)
 
 bp = Blueprint("liff_api", __name__, url_prefix="/api")
 
-MAX_BODY = 16 * 1024
 _KEY = re.compile(r"[A-Za-z0-9_.:-]{8,80}")
 
 
@@ -41,16 +42,15 @@ _KEY = re.compile(r"[A-Za-z0-9_.:-]{8,80}")
 
 @bp.before_request
 def authenticate() -> None:
-    """Every call carries the LIFF ID token; nothing else identifies the caller."""
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise errors.invalid("送られた内容が大きすぎます。", "The request is too large.")
-    request.max_content_length = MAX_BODY  # a chunked body without a length stops here too
+    """Every call carries the LIFF ID token; nothing else identifies the caller.
+
+    The body's size was checked before this (`web.inputs.limit_body`, MACHI_MAX_BODY)."""
     identity = state().verifier.verify(bearer_token(request.headers.get("Authorization")))
     g.caller = load_caller(identity.sub, identity.name)
 
 
-@bp.errorhandler(ApiError)
-def _api_error(exc: ApiError) -> Response:
+@bp.errorhandler(Refusal)
+def _api_error(exc: Refusal) -> Response:
     return errors.to_response(exc, language())
 
 
@@ -61,14 +61,15 @@ def _ledger_error(exc: LedgerError) -> Response:
 
 @bp.errorhandler(Exception)
 def _unexpected(exc: Exception) -> Response:
-    if isinstance(exc, HTTPException):
-        return errors.error_json(f"http_{exc.code}", "この操作はできません。", exc.code or 400)
+    if isinstance(exc, HTTPException) and (exc.code or 500) < 500:  # 404, 405, 413, 429...
+        return http_refusal(exc, language())
     log.exception("LIFF API failed on %s %s", request.method, request.path)
     return errors.server_error()
 
 
 def _body() -> dict[str, Any]:
-    body = request.get_json(force=True, silent=True)
+    """The JSON object sent, whatever the Content-Type says; bad, deep or non-object JSON is a 400."""
+    body = inputs.parse_json(request.get_data(cache=True), max_depth=inputs.API_MAX_DEPTH)
     if not isinstance(body, dict):
         raise errors.bad_request()
     return body
@@ -228,6 +229,7 @@ def pay() -> Response:
         if pin is None:
             raise errors.invalid("暗証番号（4桁）を入力してください。", "Please enter the 4-digit PIN.")
         number = tokens.card_number_from(card_number) or card_number
+        rate_limits.card_attempt(cards.normalize_number(number))
         try:
             holder = cards.verify_pin(machi().db, number, pin)
         except CardLocked as exc:
@@ -316,6 +318,7 @@ def card() -> Response:
     if number is None:
         raise errors.missing("card_number", "カード番号", "card number")
     digits = cards.normalize_number(tokens.card_number_from(number) or number)
+    rate_limits.card_attempt(digits)
     with machi().db.engine.connect() as conn:
         row = conn.execute(select(Card.status, Card.locked_until).where(Card.number == digits)).first()
     if row is None or row.status != "active":
@@ -330,26 +333,30 @@ def card() -> Response:
 
 # ---------------------------------------------------------------- events
 
-def _event_code(raw: Any) -> str:
-    code = tokens.event_code_from(raw) if isinstance(raw, str) else None
-    if code is None:
+def _event_scan(raw: Any, t: Any = None) -> tuple[str, str | None]:
+    """(code, rotating part) of what was scanned or typed; the page may send the URL's `t` apart."""
+    found = tokens.event_scan_from(raw) if isinstance(raw, str) else None
+    if found is None or (t is not None and not isinstance(t, str)):
         raise errors.invalid("イベントのコードが正しくありません。会場のQRコードを読み取るか、コードをお確かめください。",
                              "That is not an event code. Scan the code at the venue or check it.")
-    return code
+    code, token = found
+    return code, token or t or None
 
 
 @bp.get("/events/<path:code>")
 def event(code: str) -> Response:
-    code = _event_code(code)
+    """The event behind a scanned code; a rotating event's plain or stale code is refused here already."""
+    code, token = _event_scan(code, request.args.get("t"))
     lang = language()
     with machi().db.engine.connect() as conn:
-        ev = conn.execute(select(Event.code, Event.name, Event.points, Event.place, Event.starts_at, Event.ends_at)
-                          .where(func.upper(Event.code) == code)).first()
+        ev = conn.execute(select(Event.code, Event.name, Event.points, Event.place, Event.starts_at, Event.ends_at,
+                                 Event.rotating).where(func.upper(Event.code) == code)).first()
     if ev is None:
         raise NotFound("このコードのイベントは見つかりません。コードをお確かめください。",
                        message_en="No event has this code. Please check it.")
+    checkins.require_screen_code(ev, token, state().event_codes)
     now = utcnow()
-    return jsonify(code=ev.code, name=ev.name, points=ev.points, place=ev.place,
+    return jsonify(code=ev.code, name=ev.name, points=ev.points, place=ev.place, rotating=ev.rotating,
                    open=ev.starts_at <= now < ev.ends_at, ends_label=present.jst_label(ev.ends_at, lang))
 
 
@@ -358,8 +365,9 @@ def check_in() -> Response:
     body = _body()
     c = caller()
     resident_id = c.require_resident()
-    code = _event_code(body.get("code"))
-    res = checkins.check_in(machi().uow, event_code=code, resident_id=resident_id, actor=f"line:{c.sub}")
+    code, token = _event_scan(body.get("code"), body.get("t"))
+    res = checkins.check_in(machi().uow, event_code=code, resident_id=resident_id, actor=f"line:{c.sub}",
+                            token=token, codes=state().event_codes)
     with machi().db.engine.connect() as conn:
         name = conn.execute(select(Event.name).where(func.upper(Event.code) == code)).scalar() or code
     info = state().names.get(res.money_type)
@@ -372,12 +380,9 @@ def check_in() -> Response:
 # ---------------------------------------------------------------- history and the till
 
 def _int_arg(name: str, default: int | None, low: int, high: int) -> int | None:
-    raw = request.args.get(name)
-    if raw in (None, ""):
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise errors.invalid("ページの指定が正しくありません。", f"The {name} parameter is not valid.")
-    return int(raw)
+    return inputs.whole_number(request.args.get(name), low=low, high=high, default=default,
+                               message="ページの指定が正しくありません。",
+                               message_en=f"The {name} parameter is not valid.")
 
 
 @bp.get("/history")

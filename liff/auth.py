@@ -2,6 +2,8 @@
 
 LINE checks the signature, the audience and the expiry (`POST /oauth2/v2.1/verify`); we only
 remember its answer, so a busy till does not ask LINE on every tap. The user is the token's `sub`.
+A refusal is remembered too, for REFUSED_TTL seconds (cachetools' TTLCache): the same junk token
+sent 200 times asks LINE once. "LINE did not answer" (503) is never remembered.
 """
 from __future__ import annotations
 
@@ -11,11 +13,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import requests
+from cachetools import TTLCache
 
 from liff import errors
+from liff.errors import ApiError
 
 VERIFY_PATH = "/oauth2/v2.1/verify"
 MAX_TOKEN_LENGTH = 4096
+REFUSED_TTL = 60.0  # seconds a token LINE refused is refused without asking again
+REFUSED_MAX = 10_000
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,8 @@ class IdTokenVerifier:
         self.clock = clock
         self.max_cached = max_cached
         self._cache: dict[str, Identity] = {}
+        self._refused: TTLCache[str, ApiError] = TTLCache(REFUSED_MAX, REFUSED_TTL,
+                                                             timer=lambda: self.clock())
         self._lock = threading.Lock()
 
     def verify(self, token: str) -> Identity:
@@ -50,7 +58,17 @@ class IdTokenVerifier:
             with self._lock:
                 self._cache.pop(token, None)
             raise errors.login_expired()
-        identity = self._ask_line(token, now)
+        with self._lock:
+            refused = self._refused.get(token)
+        if refused is not None:  # a fresh exception: re-raising one instance would grow its traceback
+            raise ApiError(refused.code, refused.message, refused.message_en, refused.http_status)
+        try:
+            identity = self._ask_line(token, now)
+        except ApiError as exc:
+            if exc.http_status == 401:
+                with self._lock:
+                    self._refused[token] = exc
+            raise
         with self._lock:
             if len(self._cache) >= self.max_cached:
                 self._evict(now)

@@ -5,31 +5,22 @@ language is "en"), and carries a stable `code` the page and the tests can switch
 """
 from __future__ import annotations
 
-from flask import Response, jsonify
+from flask import Response
 
 from ledger.errors import LedgerError
+from web.errors import Refusal, error_json
 
 
-class ApiError(Exception):
+class ApiError(Refusal):
     """A refusal made by the API layer itself (auth, bad input, tokens), not by the ledger."""
 
     def __init__(self, code: str, message: str, message_en: str, http_status: int = 400) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.message_en = message_en
-        self.http_status = http_status
+        super().__init__(code, message, message_en, http_status)
 
 
-def error_json(code: str, message: str, status: int) -> Response:
-    response = jsonify(error={"code": code, "message": message})
-    response.status_code = status
-    return response
-
-
-def to_response(exc: ApiError | LedgerError, language: str = "ja") -> Response:
+def to_response(exc: Refusal | LedgerError, language: str = "ja") -> Response:
     message = exc.message_en if language == "en" and exc.message_en else exc.message
-    # 4xx for anything the person or their input caused; 503 only when LINE itself does not answer.
+    # 4xx for anything the person or their input caused (429 included); 503 only when LINE does not answer.
     status = exc.http_status if 400 <= exc.http_status < 500 or exc.http_status == 503 else 400
     return error_json(exc.code, message, status)
 

@@ -7,7 +7,9 @@
 - shop QR (MPM, printed on the poster): `MWS.<merchant code>`, or a URL whose query has `shop=<code>`
   (what the poster prints, so a phone camera opens the scan page with the shop already chosen).
 - card QR: the 12-digit card number (last digit a Luhn check digit).
-- event QR: `MWE.<event code>`, a URL with `code=<code>`, or the code typed by hand.
+- event QR: `MWE.<event code>`, a URL with `code=<code>`, or the code typed by hand; for an event
+  marked rotating, the venue screen's `MWE.<code>.<step>.<sig>` or a URL with `code=<code>&t=<step>.<sig>`
+  (ledger/event_codes.py checks the rotating part).
 """
 from __future__ import annotations
 
@@ -105,21 +107,35 @@ def shop_code_from(text: str) -> str | None:
 
 def event_code_from(text: str) -> str | None:
     """The event code in a scanned or typed check-in code, upper-cased, else None."""
+    found = event_scan_from(text)
+    return found[0] if found else None
+
+
+def event_scan_from(text: str) -> tuple[str, str | None] | None:
+    """(event code, rotating part or None) of a scanned or typed check-in code, else None.
+
+    `MWE.KAIGAN.1234.abcdef012345` and `…/checkin?code=KAIGAN&t=1234.abcdef012345` carry a rotating
+    part; `MWE.KAIGAN`, `…?code=KAIGAN` and `kaigan` do not. A malformed rotating part is kept as is
+    (so a rotating event refuses it with its own message) but never makes a plain code unreadable."""
     text = (text or "").translate(_FULLWIDTH).strip()
+    token: str | None = None
     if text.upper().startswith(EVENT_PREFIX):
-        text = text[len(EVENT_PREFIX):]
+        text, _, token = text[len(EVENT_PREFIX):].partition(".")
     elif text.startswith(("https://", "http://")):
+        token = _query_value(text, "t")
         text = _query_value(text, "code") or ""
     text = text.strip().upper()
-    return text if _CODE.match(text) else None
+    if not _CODE.match(text) or (token is not None and len(token) > 40):
+        return None
+    return text, (token or None)
 
 
 def card_number_from(text: str) -> str | None:
     """Digits of a card QR or a typed number (spaces, hyphens, full-width digits allowed), else None."""
     raw = (text or "").translate(_FULLWIDTH)
-    if not re.fullmatch(r"[\d\s-]{12,20}", raw):
+    if not re.fullmatch(r"[0-9\s-]{12,20}", raw):  # ASCII digits: `\d` would take "٣" too
         return None
-    digits = re.sub(r"\D", "", raw)
+    digits = re.sub(r"[^0-9]", "", raw)
     return digits if len(digits) == 12 else None
 
 

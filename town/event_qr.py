@@ -2,24 +2,22 @@
 event's window), or a rotating code shown on a screen at the venue, so a photo passed around
 outside stops working within a minute.
 
-Rotating codes are `MWE.<CODE>.<slot>.<sig>`: slot = unix time // period, sig = HMAC-SHA256 of code
-and slot with the event-QR key derived from MACHI_SECRET_KEY (12 hex digits). `verify_rotating` accepts the current and the
-previous slot; the LIFF check-in endpoint has to call it for events marked rotating.
+Rotating codes are made and checked by `ledger.event_codes.RotatingCodes` (HMAC of code and time
+step with a key derived from MACHI_SECRET_KEY); the check-in service refuses a rotating event's plain
+code. Its poster therefore shows no code to type: only where to find the screen.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import html
 import io
 import time
 from datetime import datetime
 
 from ledger.clock import fmt_jst
+from ledger.event_codes import PERIOD, RotatingCodes
 from town import qr
 from town.pdf import FONT, new_pdf
 
-PERIOD = 30
 PREFIX = "MWE."
 
 
@@ -31,32 +29,20 @@ def checkin_url(code: str, *, liff_id: str, public_url: str, dev: bool, token: s
     return f"https://liff.line.me/{liff_id}/checkin?{query}"
 
 
-def _sig(secret: str | bytes, code: str, slot: int) -> str:
-    key = secret.encode() if isinstance(secret, str) else secret
-    return hmac.new(key, f"{code.upper()}|{slot}".encode(), hashlib.sha256).hexdigest()[:12]
-
-
 def rotating_token(code: str, secret: str | bytes, now: float | None = None, period: int = PERIOD) -> str:
-    slot = int((time.time() if now is None else now) // period)
-    return f"{slot}.{_sig(secret, code, slot)}"
+    return RotatingCodes(secret, period=period).token(code, now)
 
 
 def rotating_payload(code: str, secret: str | bytes, now: float | None = None, period: int = PERIOD) -> str:
-    return f"{PREFIX}{code.upper()}.{rotating_token(code, secret, now, period)}"
+    return RotatingCodes(secret, period=period).payload(code, now)
 
 
 def verify_rotating(text: str, secret: str | bytes, now: float | None = None, period: int = PERIOD) -> str | None:
-    """The event code when `text` is a rotating code of this or the previous slot, else None."""
+    """The event code when `text` is a rotating code of this or the previous step, else None."""
     if not text.upper().startswith(PREFIX):
         return None
-    parts = text[len(PREFIX):].split(".")
-    if len(parts) != 3 or not parts[1].isdigit():
-        return None
-    code, slot, sig = parts[0].upper(), int(parts[1]), parts[2]
-    current = int((time.time() if now is None else now) // period)
-    if slot not in (current, current - 1):
-        return None
-    return code if hmac.compare_digest(sig, _sig(secret, code, slot)) else None
+    code, _, token = text[len(PREFIX):].partition(".")
+    return code.upper() if RotatingCodes(secret, period=period).verify(code, token, now) else None
 
 
 def poster_pdf(name: str, code: str, place: str, points: int, starts: datetime, ends: datetime, url: str | None) -> bytes:
@@ -95,10 +81,11 @@ def poster_pdf(name: str, code: str, place: str, points: int, starts: datetime, 
         pdf.set_xy(12, y)
         pdf.cell(186, 9, step)
         y += 12
-    pdf.set_font(FONT, size=12)
-    pdf.set_text_color(90, 90, 90)
-    pdf.set_xy(10, 270)
-    pdf.cell(190, 8, f"イベントコード {code}（手で入力することもできます）", align="C")
+    if url:  # a rotating event takes only its screen's code: a printed code would let a photo in
+        pdf.set_font(FONT, size=12)
+        pdf.set_text_color(90, 90, 90)
+        pdf.set_xy(10, 270)
+        pdf.cell(190, 8, f"イベントコード {code}（手で入力することもできます）", align="C")
     return bytes(pdf.output())
 
 

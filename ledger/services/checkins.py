@@ -3,12 +3,17 @@
 Once per resident: the entry's idempotency key (event, resident) is unique in the database. The
 capacity is counted only after the event's row is locked (PostgreSQL; SQLite's write transaction is
 taken up front), so residents checking in at once are admitted one after another, never over it.
+An event marked rotating takes only a genuine rotating code from the venue's screen (`token`,
+checked with `codes`: ledger/event_codes.py), never its plain code.
 """
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import func, select
 
-from ledger.errors import AlreadyDone, InvalidInput, NotFound, OutsideWindow
+from ledger.errors import AlreadyDone, InvalidInput, NotFound, OutsideWindow, ScreenCodeRequired
+from ledger.event_codes import RotatingCodes
 from ledger.events import EventCheckedIn, MoneyIssued
 from ledger.journal import find_replay
 from ledger.models import Entry, Event, MoneyType
@@ -23,7 +28,9 @@ def check_event_money(mt: MoneyType) -> None:
                            "給付券の券種です。")
 
 
-def check_in(uow: UnitOfWork, *, event_code: str, resident_id: int, actor: str = "") -> IssueResult:
+def check_in(uow: UnitOfWork, *, event_code: str, resident_id: int, actor: str = "", token: str | None = None,
+             codes: RotatingCodes | None = None) -> IssueResult:
+    """`token`: the rotating part of a scanned screen code (`<step>.<sig>`), which a rotating event requires."""
     code = (event_code or "").strip().upper()
 
     def work(tx: Tx) -> IssueResult:
@@ -31,6 +38,7 @@ def check_in(uow: UnitOfWork, *, event_code: str, resident_id: int, actor: str =
         if ev is None:
             raise NotFound("このコードのイベントは見つかりません。コードをお確かめください。",
                            message_en="No event has this code. Please check it.")
+        require_screen_code(ev, token, codes)
         if ev.capacity is not None:
             lock_event(tx, ev.id)  # before the replay look too: a resident already in hears so, not "full"
         key = f"event:{ev.id}:{resident_id}"
@@ -58,6 +66,14 @@ def check_in(uow: UnitOfWork, *, event_code: str, resident_id: int, actor: str =
         return res
 
     return uow.run(work)
+
+
+def require_screen_code(ev: Any, token: str | None, codes: RotatingCodes | None) -> None:
+    """A rotating event's check-in needs the live code of its screen: the plain code is refused.
+
+    `ev`: the event (a model or a row with `code` and `rotating`)."""
+    if ev.rotating and (codes is None or not codes.verify(ev.code, token)):
+        raise ScreenCodeRequired()
 
 
 def lock_event(tx: Tx, event_id: int) -> None:

@@ -1,8 +1,10 @@
-/* Event check-in: scan or type the event's code, see the event and its points, claim them once. */
+/* Event check-in: scan or type the event's code, see the event and its points, claim them once.
+   What was scanned is sent back as it was: a rotating event's screen code (MWE.<code>.<step>.<sig>)
+   is checked by the server, which refuses the event's plain code. */
 (function () {
   "use strict";
   var M = window.Machi, t = M.t;
-  var code = null, busy = false;
+  var scanned = null, busy = false;
 
   function fail(err) {
     M.$("#error-box").innerHTML = M.errorHtml(err);
@@ -13,7 +15,7 @@
   function open(text) {
     if (!text) { return; }
     M.api("GET", "/api/events/" + encodeURIComponent(text)).then(function (ev) {
-      code = ev.code;
+      scanned = text;
       M.$("#confirm-name").textContent = ev.name;
       M.$("#confirm-place").textContent = ev.place ? t("場所: ", "Place: ") + ev.place : "";
       M.$("#confirm-points").innerHTML = M.yen(ev.points) + '<span class="yen">' + t("ポイント", "points") + "</span>";
@@ -27,7 +29,7 @@
     busy = true;
     var btn = M.$("#claim");
     btn.disabled = true;
-    M.api("POST", "/api/checkins", { code: code }).then(function (res) {
+    M.api("POST", "/api/checkins", { code: scanned }).then(function (res) {
       var c = res.checkin;
       M.$("#done-event").textContent = c.event;
       M.$("#done-points").innerHTML = M.yen(c.points) + '<span class="yen">' + t("ポイント", "points") + "</span>";
@@ -50,7 +52,8 @@
     M.start().then(function (me) {
       if (!me) { return; }
       if (M.notUsable(me)) { return fail(M.notUsable(me)); }
-      var preset = new URLSearchParams(location.search).get("code");
+      var query = new URLSearchParams(location.search), preset = query.get("code"), live = query.get("t");
+      if (preset && live) { preset = "MWE." + preset + "." + live; }  /* the venue screen's URL */
       if (preset) { open(preset); } else { M.show("s-start"); }
     }).catch(fail);
   });
