@@ -65,7 +65,7 @@ def pay(uow: UnitOfWork, *, resident_id: int, amount: int, idempotency_key: str,
         lots = open_lots(tx, payer.account_id, merchant_category=shop.category, spendable_only=True)
         available = sum(r.remaining for r in lots)
         if available < amount:
-            raise _insufficient(tx, payer.account_id, shop.category, available)
+            raise insufficient(tx, payer.account_id, shop.category, available)
         entry_id = add_entry(tx, "payment", key=idempotency_key, fingerprint=fp, amount=amount,
                              resident_id=resident_id, merchant_id=shop.id, channel=channel,
                              actor=actor or f"resident:{resident_id}")
@@ -95,7 +95,7 @@ def _spend_nonce(tx: Tx, nonce: str) -> None:
         raise TokenUsed() from exc
 
 
-def _insufficient(tx: Tx, account_id: int, category: str, available: int) -> InsufficientFunds:
+def insufficient(tx: Tx, account_id: int, category: str, available: int) -> InsufficientFunds:
     """Say what the person can do: how much this shop accepts, and which 専用券 it does not."""
     elsewhere = [r for r in open_lots(tx, account_id, spendable_only=True)
                  if r.accepted_category not in (None, category)]
