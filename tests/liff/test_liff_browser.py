@@ -132,14 +132,50 @@ def test_customer_presented_payment(phone, town):
     screen(shop, "s-confirm")
     shot(shop, "05-till-confirm")
     shop.click("#confirm-pay")
+    screen(shop, "s-wait")  # the till waits for her: nothing has moved yet
+    assert "1,200" in shop.inner_text("#wait-amount")
+    shot(shop, "05b-till-waits-for-the-customer")
+
+    screen(resident, "s-approve")  # she sees the shop and the amount before the money moves
+    assert "1,200" in resident.inner_text("#approve-amount")
+    assert resident.inner_text("#approve-shop") == "まちのパン屋"
+    assert town.balance(ALICE) == 8_000
+    shot(resident, "06b-pay-approve")
+    resident.click("#approve-pay")
     screen(shop, "s-receipt")
     assert "1,200" in shop.inner_text("#receipt-amount")
     shot(shop, "06-till-receipt")
 
-    screen(resident, "s-paid")  # the customer's screen learns it was paid
+    screen(resident, "s-paid")  # the customer's screen says it was paid
     assert "1,200" in resident.inner_text("#paid-amount") and "まちのパン屋" in resident.inner_text("#paid-shop")
     shot(resident, "07-pay-paid")
     assert town.balance(ALICE) == 6_800
+
+
+def test_she_says_no_to_an_amount_she_did_not_expect(phone, town):
+    """The clerk keyed 4,500 for a 450 yen loaf: she sees it on her own phone and taps やめる."""
+    resident = phone(ALICE)
+    resident.goto("/liff/pay")
+    screen(resident, "s-home")
+    resident.click("#show-qr")
+    resident.wait_for_selector("#qr[data-payload^='MW1.'] svg")
+    shop = phone(BAKER, scans=[resident.get_attribute("#qr", "data-payload")])
+    shop.goto("/liff/till")
+    screen(shop, "s-home")
+    shop.click("#scan")
+    screen(shop, "s-amount")
+    keys(shop, "#amount-keypad", "4500")
+    shop.click("#amount-next")
+    shop.click("#confirm-pay")
+    screen(shop, "s-wait")
+    screen(resident, "s-approve")
+    assert "4,500" in resident.inner_text("#approve-amount")
+    resident.click("#approve-cancel")
+    screen(resident, "s-home")
+    screen(shop, "s-error")
+    assert "お支払いをやめました" in shop.inner_text("#error-box")
+    shot(shop, "08b-till-customer-said-no")
+    assert town.balance(ALICE) == 8_000
 
 
 def test_shop_presented_payment(phone, town):

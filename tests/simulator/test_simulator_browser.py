@@ -155,6 +155,11 @@ def test_register_receive_a_grant_and_pay_two_shops_on_one_screen(page: Any, liv
     keys(register, "800")
     register.locator("#amount-next").click()
     register.locator("#s-confirm.active #confirm-pay").click()
+    register.locator("#s-wait.active").wait_for()  # the clerk waits for his 支払う
+    pay.locator("#s-approve.active").wait_for()  # he sees the shop and the amount before paying
+    assert "800" in pay.locator("#approve-amount").inner_text()
+    shot(page, "07b-he-confirms-the-amount")
+    pay.locator("#approve-pay").click()
     register.locator("#s-receipt.active").wait_for()
     pay.locator("#s-paid.active").wait_for()  # his screen learns it was paid
     assert "Aコープ苫前店" in pay.locator("#paid-shop").inner_text()
