@@ -343,3 +343,20 @@ def test_an_old_link_after_withdrawal_shows_no_balance_and_says_how_to_come_back
     assert "退会" in said and "「登録」" in said and "役場" not in said
     assert not resident.is_visible("#show-qr")
     shot(resident, "53-pay-after-withdrawal")
+
+
+@pytest.mark.parametrize("page_path", ["/liff/scan?shop=S1", "/liff/history", "/liff/checkin"])
+def test_every_resident_page_after_withdrawal_shows_no_balance_and_no_way_to_pay(phone, town, page_path):
+    """An old link kept in the chat opens any of the resident's pages: none shows money or a pay button."""
+    with town.machi.db.write() as s:
+        s.execute(update(Resident).where(Resident.id == town.ids["alice"]).values(status="withdrawn"))
+    resident = phone(ALICE, scans=["MWS.S1", "MWE.BEACH"])
+    resident.goto(page_path)
+    screen(resident, "s-error")
+    said = resident.inner_text("#error-box")
+    assert "退会" in said and "「登録」" in said
+    seen = resident.inner_text("body")
+    assert "8,000" not in seen and "5,000" not in seen
+    for button in ("#pay", "#amount-next", "#scan", "#claim", "#items"):
+        assert not resident.is_visible(button), button
+    shot(resident, "54-after-withdrawal-" + page_path.split("/")[2].split("?")[0])
