@@ -26,6 +26,7 @@ def sale_offer(ctx: ActionContext) -> ActionResult:
                           "No vouchers are taking applications at the moment.")
     offer = offers[0]
     lang = ctx.lang
+    name = say(lang, offer.name, offer.name_en or offer.name)
     face = sum(int(v) for v in offer.components.values())
     rows = [(say(lang, "1セット", "One set"), say(lang, f"{offer.price:,}円で{face:,}円分", f"¥{face:,} for ¥{offer.price:,}")),
             (say(lang, "お一人", "Per person"), say(lang, f"{offer.per_resident_limit}セットまで",
@@ -35,10 +36,10 @@ def sale_offer(ctx: ActionContext) -> ActionResult:
     body = say(lang, "申し込みが多いときは抽選です。当選した方にLINEでお知らせし、役場の窓口で購入できます。",
                "If there are more applications than sets, winners are drawn. Winners are told on LINE "
                "and buy at the town office.")
-    card = Card(title=offer.name, amount=yen(face, lang), rows=rows, body=body,
+    card = Card(title=name, amount=yen(face, lang), rows=rows, body=body,
                 buttons=[Button.postback(say(lang, "申し込む", "Apply"), postback_data(flow="sale_application"))],
-                alt_text=say(lang, f"{offer.name} 申し込み受付中", f"{offer.name}: applications open"))
-    return ActionResult(messages=[card], vars={"offer": offer.code, "offer_name": offer.name,
+                alt_text=say(lang, f"{name} 申し込み受付中", f"{name}: applications open"))
+    return ActionResult(messages=[card], vars={"offer": offer.code, "offer_name": name,
                                                "limit": offer.per_resident_limit, "price": offer.price})
 
 

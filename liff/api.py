@@ -410,13 +410,15 @@ def event(code: str) -> Response:
     code = _event_code(code)
     lang = language()
     with machi().db.engine.connect() as conn:
-        ev = conn.execute(select(Event.code, Event.name, Event.points, Event.place, Event.starts_at, Event.ends_at)
-                          .where(func.upper(Event.code) == code)).first()
+        ev = conn.execute(select(Event.code, Event.name, Event.name_en, Event.points, Event.place, Event.place_en,
+                                 Event.starts_at, Event.ends_at).where(func.upper(Event.code) == code)).first()
     if ev is None:
         raise NotFound("このコードのイベントは見つかりません。コードをお確かめください。",
                        message_en="No event has this code. Please check it.")
     now = utcnow()
-    return jsonify(code=ev.code, name=ev.name, points=ev.points, place=ev.place,
+    english = lang == "en"
+    return jsonify(code=ev.code, name=(ev.name_en or ev.name) if english else ev.name, points=ev.points,
+                   place=(ev.place_en or ev.place) if english else ev.place,
                    open=ev.starts_at <= now < ev.ends_at, ends_label=present.jst_label(ev.ends_at, lang))
 
 
@@ -428,7 +430,8 @@ def check_in() -> Response:
     code = _event_code(body.get("code"))
     res = checkins.check_in(machi().uow, event_code=code, resident_id=resident_id, actor=f"line:{c.sub}")
     with machi().db.engine.connect() as conn:
-        name = conn.execute(select(Event.name).where(func.upper(Event.code) == code)).scalar() or code
+        ev = conn.execute(select(Event.name, Event.name_en).where(func.upper(Event.code) == code)).first()
+    name = ((ev.name_en or ev.name) if c.language == "en" else ev.name) if ev is not None else code
     info = state().names.get(res.money_type)
     return jsonify(checkin={"entry_id": res.entry_id, "event": name, "points": res.amount,
                             "money_type": res.money_type, "money_type_name": present.name_of(info, c.language),

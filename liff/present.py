@@ -119,12 +119,12 @@ def history_json(item: HistoryItem, lang: str) -> dict[str, Any]:
     """`title` is who or what (the shop, the grant or event); `kind_label` says what happened."""
     ja, en = _KIND_LABELS.get(item.kind, (item.kind, item.kind))
     kind_label = en if lang == "en" else ja
-    title = "・".join(item.money_types) or kind_label
+    title = "・".join(item.names(lang)) or kind_label
     if item.merchant and item.kind in ("payment", "refund"):
         title = item.merchant
     elif item.memo and item.kind in ("issue", "correction"):
-        title = item.memo
+        title = item.about(lang)
     return {"id": item.entry_id, "kind": item.kind, "kind_label": kind_label, "title": title, "amount": item.amount,
             "value_label": history_value(item.kind, item.amount, item.only_points, lang),
-            "money_types": item.money_types, "at": jst_iso(item.at), "at_label": jst_label(item.at, lang),
+            "money_types": item.names(lang), "at": jst_iso(item.at), "at_label": jst_label(item.at, lang),
             "refunded": item.refunded}

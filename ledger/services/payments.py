@@ -106,7 +106,11 @@ def insufficient(tx: Tx, account_id: int, category: str, available: int) -> Insu
         cats = sorted({r.accepted_category for r in elsewhere})
         where = "・".join(label(c) for c in cats)
         msg += f"（専用券 {blocked:,}円は{where}専用のため、このお店では使えません）"
-        msg_en += f" ({blocked:,} yen of shop-only certificates is for {', '.join(label(c, 'en') for c in cats)} only.)"
+        # named as her balance names them, so one voucher has one English name everywhere
+        names = tx.conn.execute(select(MoneyType.name_en, MoneyType.name).where(
+            MoneyType.id.in_({r.money_type_id for r in elsewhere})).order_by(MoneyType.id)).all()
+        held = ", ".join(f"“{n.name_en or n.name}”" for n in names)
+        msg_en += f" ({blocked:,} yen of {held} can be used only at {', '.join(label(c, 'en') for c in cats)}.)"
     return InsufficientFunds(msg, message_en=msg_en, available=available, blocked=blocked)
 
 
