@@ -14,6 +14,7 @@ from flows.present import (
     KIND_COLOURS,
     amount_of,
     history_value,
+    joined,
     kind_label,
     money_name,
     say,
@@ -104,7 +105,7 @@ def show_history(ctx: ActionContext) -> ActionResult:
 def _history_row(item: queries.HistoryItem, lang: str) -> tuple[str, str]:
     names = item.names(lang)
     where = " / ".join([item.merchant] if item.merchant else []) or (item.about(lang) if item.kind in ("grant", "issue") else "")
-    detail = "・".join(p for p in (where, "・".join(names)) if p)
+    detail = joined([where, joined(names, lang)], lang)
     label = f"{short_day(item.at, lang)} {kind_label(item.kind, lang)}"
     if item.refunded:
         label += say(lang, "（返金済み）", " (refunded)")

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from flows.present import history_value
+from flows.present import history_value, joined
 from ledger.categories import label
 from ledger.clock import to_jst
 from ledger.models import MoneyType
@@ -119,7 +119,7 @@ def history_json(item: HistoryItem, lang: str) -> dict[str, Any]:
     """`title` is who or what (the shop, the grant or event); `kind_label` says what happened."""
     ja, en = _KIND_LABELS.get(item.kind, (item.kind, item.kind))
     kind_label = en if lang == "en" else ja
-    title = "・".join(item.names(lang)) or kind_label
+    title = joined(item.names(lang), lang) or kind_label
     if item.merchant and item.kind in ("payment", "refund"):
         title = item.merchant
     elif item.memo and item.kind in ("issue", "correction"):

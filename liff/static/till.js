@@ -215,7 +215,7 @@
     var p = res.payment;
     M.$("#receipt-amount").innerHTML = M.amountHtml(p.amount);
     M.$("#receipt-live").innerHTML = M.liveHtml();
-    M.$("#receipt-at").textContent = p.channel_label + " ・ " + p.at_label;
+    M.$("#receipt-at").textContent = p.channel_label + M.sep() + p.at_label;
     M.$("#receipt-breakdown").innerHTML = M.breakdownHtml(p.breakdown);
     M.startLive();
     sale = null;
@@ -245,7 +245,7 @@
     list.innerHTML = salesRows.length ? "" : '<li class="muted">' + t("この日のお支払いはありません。", "No payments this day.") + "</li>";
     salesRows.forEach(function (p) {
       var li = document.createElement("li");
-      li.innerHTML = '<div class="line"><span>' + M.esc(p.time_label) + " ・ " + M.esc(p.channel_label) + '</span><span class="value">' +
+      li.innerHTML = '<div class="line"><span>' + M.esc(p.time_label) + M.sep() + M.esc(p.channel_label) + '</span><span class="value">' +
         M.yen(p.amount) + '<span class="small">' + t("円", " yen") + "</span></span></div>";
       if (p.refunded) {
         li.insertAdjacentHTML("beforeend", '<span class="badge">' + t("返金済み", "Refunded") + "</span>");
@@ -265,7 +265,7 @@
   function askRefund(p) {
     refundTarget = p;
     M.$("#refund-amount").innerHTML = M.amountHtml(p.amount);
-    M.$("#refund-when").textContent = M.$("#sales-title").textContent.replace(t("の売上", " sales"), "") + " " + p.time_label + " ・ " + p.channel_label;
+    M.$("#refund-when").textContent = M.$("#sales-title").textContent.replace(t("の売上", " sales"), "") + " " + p.time_label + M.sep() + p.channel_label;
     M.$("#refund-error").innerHTML = "";
     M.show("s-refund");
   }

@@ -23,7 +23,7 @@ def test_offer_event_district_and_history_in_english(phone):
     assert "Beach clean-up (volunteer)" in emily.text()
     emily.say("history")
     said = emily.text()
-    assert "Beach clean-up (volunteer)・Volunteer points" in said and "海岸" not in said
+    assert "Beach clean-up (volunteer) · Volunteer points" in said and "海岸" not in said
     emily.say("change details")
     assert "Tomamae" in emily.text() and "苫前" not in emily.text()
 

@@ -49,8 +49,10 @@ def phone(page: Any, slot: str) -> Any:
 
 
 def bot_says(ph: Any, text: str) -> None:
-    """Wait for the town account's latest bubbles to contain `text`."""
-    ph.locator(".row.bot", has_text=text).last.wait_for()
+    """Wait for the town account's latest bubbles to contain `text`, read across the lines a long
+    Japanese title or value is set on (bot.render sets them between phrases)."""
+    wanted = text if text.isascii() else re.compile(r"\s*".join(map(re.escape, text)))
+    ph.locator(".row.bot", has_text=wanted).last.wait_for()
 
 
 def quick(ph: Any, label: str) -> None:
