@@ -40,11 +40,13 @@ def _event(s, code: str) -> Event:
 @click.option("--ends", required=True, type=JST_DATETIME, help="受付終了（日本時間）")
 @click.option("--capacity", type=int, default=None, help="定員（先着）")
 @click.option("--place", default="", help="会場")
+@click.option("--name-en", default="", help="英語で表示する方へのイベント名（なければ日本語のまま）")
+@click.option("--place-en", default="", help="英語で表示する方への会場名")
 @click.option("--rotating", is_flag=True, help="会場の画面に30秒ごとに変わるQRを出す（写真での不正受付を防ぐ）")
 @dry_run_option
 @pass_ctx
 def create(ctx: CliContext, code: str, name: str, money_type: str, points: int, starts: datetime, ends: datetime,
-           capacity: int | None, place: str, rotating: bool, dry_run: bool) -> None:
+           capacity: int | None, place: str, name_en: str, place_en: str, rotating: bool, dry_run: bool) -> None:
     """イベントを作ります（受付はお一人1回、期間内、定員まで）。"""
     code = check_code(code, "受付")
     if points <= 0:
@@ -61,8 +63,9 @@ def create(ctx: CliContext, code: str, name: str, money_type: str, points: int, 
         mt = find_money_type(s, money_type)
         checkins.check_event_money(mt)
         if not dry_run:
-            s.add(Event(code=code, name=name.strip(), money_type_id=mt.id, points=points, starts_at=starts,
-                        ends_at=ends, capacity=capacity, place=place.strip(), rotating=rotating))
+            s.add(Event(code=code, name=name.strip(), name_en=name_en.strip(), money_type_id=mt.id, points=points,
+                        starts_at=starts, ends_at=ends, capacity=capacity, place=place.strip(),
+                        place_en=place_en.strip(), rotating=rotating))
     params = {"code": code, "money_type": money_type, "points": points, "starts": starts, "ends": ends,
               "capacity": capacity, "rotating": rotating}
     if not dry_run:

@@ -43,6 +43,7 @@ def _offer(s, code: str) -> SaleOffer:
 @sale.command("offer-add")
 @click.option("--code", required=True, help="商品コード（例: PREM2027）")
 @click.option("--name", required=True, help="名称（例: とままえプレミアム商品券2027）")
+@click.option("--name-en", default="", help="英語で表示する方への名称（なければ日本語のまま）")
 @click.option("--price", required=True, type=int, help="1セットの販売価格（円）")
 @click.option("--component", "components", multiple=True, required=True,
               help="1セットに入る券種と額面（例: PREM=6500 を券種ごとに）")
@@ -54,7 +55,7 @@ def _offer(s, code: str) -> SaleOffer:
 @click.option("--ends", type=JST_DATETIME, default=None, help="販売終了（日本時間）")
 @dry_run_option
 @pass_ctx
-def offer_add(ctx: CliContext, code: str, name: str, price: int, components: tuple[str, ...], per_resident: int,
+def offer_add(ctx: CliContext, code: str, name: str, name_en: str, price: int, components: tuple[str, ...], per_resident: int,
               total_sets: int | None, is_lottery: bool, starts: datetime | None, ends: datetime | None,
               dry_run: bool) -> None:
     """販売する商品券（セット）を登録します。プレミアム分（額面−価格）は町の負担です。"""
@@ -81,7 +82,7 @@ def offer_add(ctx: CliContext, code: str, name: str, price: int, components: tup
                 raise InvalidInput(f"券種「{mt_code}」は前払式（prepaid）ではありません。販売できるのは前払式の券種です。")
         sales.check_offer_terms(price, parsed)
         if not dry_run:
-            s.add(SaleOffer(code=code, name=name, price=price, components=parsed, per_resident_limit=per_resident,
+            s.add(SaleOffer(code=code, name=name, name_en=name_en.strip(), price=price, components=parsed, per_resident_limit=per_resident,
                             total_sets=total_sets, lottery=is_lottery, starts_at=starts, ends_at=ends))
     face = sum(parsed.values())
     params = {"code": code, "price": price, "components": parsed, "limit": per_resident, "total_sets": total_sets,

@@ -9,9 +9,13 @@ characters of text.
 """
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
+
+import budoux
 
 from flows.messages import Button, Card, Carousel, Confirm, Message, OpenLiff, QuickReply, Text
 
@@ -65,9 +69,9 @@ class Renderer:
 
     def bubble(self, card: Card) -> dict[str, Any]:
         colour = card.emphasis or BRAND
-        body: list[dict[str, Any]] = [_text(card.title, size="xl", weight="bold", color=INK)]
+        body: list[dict[str, Any]] = [_title(card.title)]
         if card.amount:
-            body.append(_text(card.amount, size="3xl", weight="bold", color=colour, margin="md"))
+            body.append(_amount(card.amount, colour))
         if card.rows:
             body.append({"type": "separator", "margin": "lg", "color": LINE_GREY})
             body += [_row(label, value) for label, value in card.rows]
@@ -153,10 +157,13 @@ def _text(text: str, **style: Any) -> dict[str, Any]:
     return {"type": "text", "text": _clip(text or " ", 2000), "wrap": True} | style
 
 
-# A row fits side by side when label and value together take no more than this many full-width
-# characters: a giga bubble on a narrow phone (about 300 px across, `lg` type at 19 px, padding
-# taken off) holds about 13. Half-width characters (digits, commas) count a little over half.
-ROW_FITS = 12.5
+# How many full-width characters one line of a giga bubble's body holds on a narrow phone (360 px
+# across: about 210 px of text once the chat's margins and the bubble's padding are taken off), by
+# type size. Half-width characters (digits, commas) count a little over half. Measured in the
+# simulator (tests/simulator/test_residents_view_browser.py).
+FITS = {"lg": 11.0, "xl": 9.0, "xxl": 7.0, "3xl": 5.8}
+# A row fits side by side when label and value together fit one `lg` line.
+ROW_FITS = FITS["lg"]
 
 
 def _row(label: str, value: str) -> dict[str, Any]:
@@ -170,13 +177,85 @@ def _row(label: str, value: str) -> dict[str, Any]:
         ]}
     return {"type": "box", "layout": "vertical", "margin": "md", "contents": [
         _text(label, size="md", color=SUBTLE),
-        _text(value, size="lg", color=INK, weight="bold"),
+        _text(_fit(value, FITS["lg"]), size="lg", color=INK, weight="bold"),
     ]}
+
+
+def _title(title: str) -> dict[str, Any]:
+    """The card's title in large type on one line where it fits (`xl`, else `lg`); a longer one is
+    broken between phrases, and a phrase too long for a line of `xl` is set in `lg` rather than
+    broken in the middle."""
+    if _width(title) <= FITS["xl"] or _width(title) > FITS["lg"]:
+        size = "xl" if _longest_phrase(title) <= FITS["xl"] else "lg"
+    else:
+        size = "lg"
+    return _text(_fit(title, FITS[size]), size=size, weight="bold", color=INK)
+
+
+def _amount(amount: str, colour: str) -> dict[str, Any]:
+    """The big figure: 3xl when it fits one line of a narrow phone, else a size down (「12,500ポイント」)."""
+    size = next((s for s in ("3xl", "xxl", "xl") if _width(amount) <= FITS[s]), "lg")
+    return _text(_fit(amount, FITS[size]), size=size, weight="bold", color=colour, margin="md")
 
 
 def _width(text: str) -> float:
     """How wide a text is, in full-width characters."""
     return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.55 for c in text)
+
+
+_WIDE = re.compile(r"[\u3000-\u30ff\u3400-\u9fff\uff00-\uffef]")
+
+
+_ASCII_WORD = re.compile(r"[0-9A-Za-z,.:/¥%+\-−]")
+
+
+@cache
+def _japanese_phrases() -> budoux.Parser:
+    return budoux.load_default_japanese_parser()
+
+
+def _phrases(text: str) -> list[str]:
+    """Japanese split into phrases (BudouX), spaces kept at the end of the phrase before them."""
+    out: list[str] = []
+    for token in re.split(r"(\s+)", text):
+        if not token:
+            continue
+        if token.isspace():
+            if out:
+                out[-1] += token
+            continue
+        for phrase in _japanese_phrases().parse(token) if _WIDE.search(token) else [token]:
+            if out and _ASCII_WORD.match(out[-1][-1]) and _ASCII_WORD.match(phrase[0]):
+                out[-1] += phrase  # BudouX may split a number (「昭和2／0年」): keep digits together
+            else:
+                out.append(phrase)
+    return out
+
+
+def _longest_phrase(text: str) -> float:
+    return max((_width(p.strip()) for p in _phrases(text)), default=0.0)
+
+
+def _fit(text: str, fits: float) -> str:
+    """Japanese text longer than a line, broken into lines between phrases, never inside a word:
+    LINE breaks Japanese at any character, so the lines are set here. English is left to LINE,
+    which breaks it at spaces."""
+    if not _WIDE.search(text):
+        return text
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        if _width(paragraph) <= fits:
+            lines.append(paragraph)
+            continue
+        line = ""
+        for phrase in _phrases(paragraph):
+            if line and _width((line + phrase).rstrip()) > fits:
+                lines.append(line.rstrip())
+                line = phrase.lstrip()
+            else:
+                line += phrase
+        lines.append(line.rstrip())
+    return "\n".join(lines)
 
 
 def _clip(text: str, limit: int) -> str:

@@ -82,7 +82,8 @@ def checkin_event(ctx: ActionContext) -> ActionResult:
     except NotFound as e:  # a typo: say so and ask again
         return ActionResult(messages=[Text(e.message_en if ctx.lang == "en" else e.message)], goto="code")
     with db_of(ctx).engine.connect() as conn:
-        name = conn.execute(select(Event.name).where(func.upper(Event.code) == code)).scalar() or code
+        ev = conn.execute(select(Event.name, Event.name_en).where(func.upper(Event.code) == code)).first()
+    name = (ev.name_en or ev.name if ctx.lang == "en" else ev.name) if ev is not None else code
     held = sum(b.amount for b in _point_balances(ctx, me.account_id))
     return ActionResult(vars={"event": name, "got": points(res.amount, ctx.lang), "total": points(held, ctx.lang),
                               "expires": until(res.expires_on, ctx.lang)})

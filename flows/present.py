@@ -84,6 +84,11 @@ def until(value: date | None, lang: str | None) -> str:
     return say(lang, f"{day(value, lang)}まで", f"until {day(value, lang)}")
 
 
+def joined(parts: list[str], lang: str | None) -> str:
+    """Names side by side: 「A・B」 in Japanese, "A · B" in English (the nakaguro is not English type)."""
+    return say(lang, "・", " · ").join(p for p in parts if p)
+
+
 def kind_label(kind: str, lang: str | None) -> str:
     ja, english = KIND_LABELS.get(kind, (kind, kind))
     return say(lang, ja, english)

@@ -230,8 +230,10 @@ def details_start(ctx: ActionContext) -> ActionResult:
     me = current(ctx)
     if me is None:
         return not_registered(ctx)
+    with db_of(ctx).engine.connect() as conn:
+        district = queries.district_name(conn, me.district, ctx.lang)
     rows = [(say(ctx.lang, "お名前", "Name"), me.name), (say(ctx.lang, "フリガナ", "Kana"), me.name_kana),
-            (say(ctx.lang, "地区", "District"), me.district or "—"),
+            (say(ctx.lang, "地区", "District"), district or "—"),
             (say(ctx.lang, "電話番号", "Phone"), me.phone or say(ctx.lang, "（なし）", "(none)"))]
     if me.birth_date:
         rows.insert(2, (say(ctx.lang, "生年月日", "Birth date"), day(me.birth_date, ctx.lang)))

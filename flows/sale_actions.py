@@ -16,6 +16,7 @@ MAX_CARDS = 4  # with the line above them, within LINE's 5 messages a reply
 
 
 def _offer_card(offer, lang: str) -> Card:
+    name = say(lang, offer.name, offer.name_en or offer.name)
     face = sum(int(v) for v in offer.components.values())
     rows = [(say(lang, "1セット", "One set"), say(lang, f"{offer.price:,}円で{face:,}円分", f"¥{face:,} for ¥{offer.price:,}")),
             (say(lang, "お一人", "Per person"), say(lang, f"{offer.per_resident_limit}セットまで",
@@ -25,10 +26,10 @@ def _offer_card(offer, lang: str) -> Card:
     body = say(lang, "申し込みが多いときは抽選です。当選した方にLINEでお知らせし、役場の窓口で購入できます。",
                "If there are more applications than sets, winners are drawn. Winners are told on LINE "
                "and buy at the town office.")
-    return Card(title=offer.name, amount=yen(face, lang), rows=rows, body=body,
+    return Card(title=name, amount=yen(face, lang), rows=rows, body=body,
                 buttons=[Button.postback(say(lang, "申し込む", "Apply"),
                                          postback_data(flow="sale_application", offer=offer.code))],
-                alt_text=say(lang, f"{offer.name} 申し込み受付中", f"{offer.name}: applications open"))
+                alt_text=say(lang, f"{name} 申し込み受付中", f"{name}: applications open"))
 
 
 @action("sale_offer")
@@ -51,7 +52,7 @@ def sale_offer(ctx: ActionContext) -> ActionResult:
                                       *cards], end=True)
     offer = (chosen or offers)[0]
     return ActionResult(messages=[_offer_card(offer, lang)],
-                        vars={"offer": offer.code, "offer_name": offer.name,
+                        vars={"offer": offer.code, "offer_name": say(lang, offer.name, offer.name_en or offer.name),
                               "limit": offer.per_resident_limit, "price": offer.price})
 
 

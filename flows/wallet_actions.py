@@ -6,8 +6,6 @@ type, newest first, with a "more" button that pages by entry id.
 """
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from flows.actions import action
 from flows.context import ActionContext, ActionResult
 from flows.inputs import postback_data
@@ -16,6 +14,7 @@ from flows.present import (
     KIND_COLOURS,
     amount_of,
     history_value,
+    joined,
     kind_label,
     money_name,
     say,
@@ -27,7 +26,6 @@ from flows.resident_actions import menu_replies
 from flows.residents import current, db_of, not_registered
 from ledger import queries
 from ledger.categories import label as category_label
-from ledger.models import MoneyType
 
 HISTORY_PAGE = 8
 
@@ -89,14 +87,13 @@ def show_history(ctx: ActionContext) -> ActionResult:
     lang = ctx.lang
     with db_of(ctx).engine.connect() as conn:
         items = queries.history(conn, me.account_id, limit=HISTORY_PAGE + 1, before_id=before)
-        english = dict(conn.execute(select(MoneyType.name, MoneyType.name_en)).all()) if lang == "en" else {}
     more = len(items) > HISTORY_PAGE
     items = items[:HISTORY_PAGE]
     if not items:
         text = say(lang, "これより前の記録はありません。" if before else "まだ記録はありません。",
                    "No earlier records." if before else "No records yet.")
         return ActionResult(messages=[Text(text)])
-    rows = [_history_row(item, english, lang) for item in items]
+    rows = [_history_row(item, lang) for item in items]
     buttons = [Button.postback(say(lang, "もっと前を見る", "Earlier"), postback_data(flow="history", before=items[-1].entry_id),
                                style="secondary")] if more else []
     title = say(lang, "これまでの記録", "History") if before is None else say(lang, "さらに前の記録", "Earlier history")
@@ -105,10 +102,10 @@ def show_history(ctx: ActionContext) -> ActionResult:
     return ActionResult(messages=[page])
 
 
-def _history_row(item: queries.HistoryItem, english: dict[str, str], lang: str) -> tuple[str, str]:
-    names = [english.get(n) or n for n in item.money_types] if lang == "en" else item.money_types
-    where = " / ".join([item.merchant] if item.merchant else []) or (item.memo if item.kind in ("grant", "issue") else "")
-    detail = "・".join(p for p in (where, "・".join(names)) if p)
+def _history_row(item: queries.HistoryItem, lang: str) -> tuple[str, str]:
+    names = item.names(lang)
+    where = " / ".join([item.merchant] if item.merchant else []) or (item.about(lang) if item.kind in ("grant", "issue") else "")
+    detail = joined([where, joined(names, lang)], lang)
     label = f"{short_day(item.at, lang)} {kind_label(item.kind, lang)}"
     if item.refunded:
         label += say(lang, "（返金済み）", " (refunded)")

@@ -11,3 +11,7 @@ class Policy:
     refund_window_days: int = 30        # a shop may refund a payment this long after it
     refund_grace_days: int = 14         # refunded money whose lot expired meanwhile lives this long
     conflict_retries: int = 8
+    # A shop's charge on a customer's QR waits for her 支払う on her own phone from this many yen
+    # (1: every one; None: never), for this many seconds.
+    cpm_confirm_from: int | None = 1
+    cpm_confirm_seconds: int = 90

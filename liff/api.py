@@ -18,9 +18,9 @@ from ledger import cards
 from ledger.categories import label
 from ledger.clock import jst_midnight_utc, today_jst, utcnow
 from ledger.errors import AccountInactive, CardLocked, LedgerError, NotFound, OverPaymentLimit, inactive
-from ledger.models import Card, Entry, Event, Merchant, Nonce
+from ledger.models import Card, Entry, Event, Merchant, Nonce, PaymentRequest
 from ledger.queries import balances, history
-from ledger.services import checkins, payments
+from ledger.services import checkins, payment_requests, payments
 from ledger.services._common import check_amount
 from ledger.uow import Tx
 from liff import errors, present, qr, tokens
@@ -158,6 +158,12 @@ def cpm_token_status(token_id: str) -> Response:
     if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", token_id):
         raise errors.invalid("コードが正しくありません。", "Not a valid code.")
     with machi().db.engine.connect() as conn:
+        asked = payment_requests.for_token(conn, token_id, utcnow())
+        if asked is not None and asked.resident_id == resident_id:  # the shop asks: she confirms first
+            if asked.state != "paid":
+                return jsonify(used=False, payment=None, request=_request_json(conn, asked, c.language))
+            return jsonify(used=True, payment=present.payment_json(_read_payment(conn, asked.entry_id),
+                                                                   state().names, c.language))
         used_at = conn.execute(select(Nonce.used_at).where(Nonce.id == f"cpm:{token_id}")).scalar()
         entry_id = None
         if used_at is not None:
@@ -220,6 +226,13 @@ def pay() -> Response:
         key = _idempotency_key(body, "pay")
         token = _read_cpm(cpm_token, key)
         _not_own_wallet(c, token.resident_id)
+        if payment_requests.needs_confirmation(uow.policy, amount):
+            asked = payment_requests.open_request(uow, resident_id=token.resident_id, merchant_id=shop.id,
+                                                  amount=amount, token_id=token.token_id, idempotency_key=key,
+                                                  actor=f"line:{c.sub}")
+            with machi().db.engine.connect() as conn:
+                shown = _request_json(conn, asked, c.language)
+            return jsonify(request=shown), 200 if asked.replayed else 202
         res = payments.pay(uow, resident_id=token.resident_id, merchant_id=shop.id, amount=amount,
                            idempotency_key=key, channel="cpm", actor=f"line:{c.sub}", nonce=token.nonce)
     elif card_number is not None:
@@ -262,9 +275,69 @@ def _read_cpm(text: str, scoped_key: str) -> tokens.CpmToken:
             raise
         with machi().db.engine.connect() as conn:
             paid = conn.execute(select(Entry.id).where(Entry.idempotency_key == scoped_key)).first()
-        if paid is None:
+            asked = conn.execute(select(PaymentRequest.id).where(PaymentRequest.idempotency_key == scoped_key)).first()
+        if paid is None and asked is None:
             raise
         return state().tokens.read(text, allow_expired=True)
+
+
+# ---------------------------------------------------------------- a charge the customer confirms
+
+_REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{16,32}")
+
+
+def _request_json(conn: Any, req: payment_requests.RequestView, lang: str) -> dict[str, Any]:
+    """What both phones show: the shop, the amount, how long is left, and how it ended."""
+    out: dict[str, Any] = {
+        "id": req.id, "state": req.state, "amount": req.amount, "merchant": {"name": req.merchant_name},
+        "seconds_left": req.seconds_left(utcnow()), "reason": (req.reason_en or req.reason) if lang == "en" else req.reason,
+        "payment": None}
+    if req.state == "paid" and req.entry_id is not None:
+        out["payment"] = present.payment_json(_read_payment(conn, req.entry_id), state().names, lang)
+    return out
+
+
+def _request_for(request_id: str) -> payment_requests.RequestView:
+    """The request, for the customer it asks or for staff of the shop that made it; else not found."""
+    c = caller()
+    if not _REQUEST_ID.fullmatch(request_id):
+        raise errors.invalid("お支払いの依頼の番号が正しくありません。", "Not a valid payment request.")
+    with machi().db.engine.connect() as conn:
+        req = payment_requests.read(conn, request_id, utcnow())
+    if req is None or not (req.resident_id == c.resident_id or c.shop_by_id(req.merchant_id) is not None):
+        raise NotFound("このお支払いの依頼は見つかりません。", message_en="This payment request was not found.")
+    return req
+
+
+@bp.get("/payment-requests/<request_id>")
+def payment_request(request_id: str) -> Response:
+    req = _request_for(request_id)
+    with machi().db.engine.connect() as conn:
+        return jsonify(request=_request_json(conn, req, caller().language))
+
+
+@bp.post("/payment-requests/<request_id>/approve")
+def approve_payment_request(request_id: str) -> Response:
+    """Her 支払う on her own phone: the money moves now, and only now."""
+    c = caller()
+    resident_id = c.require_resident()
+    if c.status != "active":
+        raise inactive(c.status)
+    req = _request_for(request_id)
+    res = payment_requests.approve(machi().uow, request_id=req.id, resident_id=resident_id)
+    return jsonify(payment=present.payment_json(res, state().names, c.language)), 200 if res.replayed else 201
+
+
+@bp.post("/payment-requests/<request_id>/decline")
+def decline_payment_request(request_id: str) -> Response:
+    """やめる, on her phone or at the till: nothing moves."""
+    c = caller()
+    req = _request_for(request_id)
+    mine = req.resident_id == c.resident_id
+    out = payment_requests.decline(machi().uow, request_id=req.id, resident_id=req.resident_id if mine else None,
+                                   merchant_id=None if mine else req.merchant_id)
+    with machi().db.engine.connect() as conn:
+        return jsonify(request=_request_json(conn, out, c.language))
 
 
 def _locked_with_advice(message: str) -> CardLocked:
@@ -349,14 +422,17 @@ def event(code: str) -> Response:
     code, token = _event_scan(code, request.args.get("t"))
     lang = language()
     with machi().db.engine.connect() as conn:
-        ev = conn.execute(select(Event.code, Event.name, Event.points, Event.place, Event.starts_at, Event.ends_at,
-                                 Event.rotating).where(func.upper(Event.code) == code)).first()
+        ev = conn.execute(select(Event.code, Event.name, Event.name_en, Event.points, Event.place, Event.place_en,
+                                 Event.starts_at, Event.ends_at, Event.rotating)
+                          .where(func.upper(Event.code) == code)).first()
     if ev is None:
         raise NotFound("このコードのイベントは見つかりません。コードをお確かめください。",
                        message_en="No event has this code. Please check it.")
     checkins.require_screen_code(ev, token, state().event_codes)
     now = utcnow()
-    return jsonify(code=ev.code, name=ev.name, points=ev.points, place=ev.place, rotating=ev.rotating,
+    english = lang == "en"
+    return jsonify(code=ev.code, name=(ev.name_en or ev.name) if english else ev.name, points=ev.points,
+                   place=(ev.place_en or ev.place) if english else ev.place, rotating=ev.rotating,
                    open=ev.starts_at <= now < ev.ends_at, ends_label=present.jst_label(ev.ends_at, lang))
 
 
@@ -369,7 +445,8 @@ def check_in() -> Response:
     res = checkins.check_in(machi().uow, event_code=code, resident_id=resident_id, actor=f"line:{c.sub}",
                             token=token, codes=state().event_codes)
     with machi().db.engine.connect() as conn:
-        name = conn.execute(select(Event.name).where(func.upper(Event.code) == code)).scalar() or code
+        ev = conn.execute(select(Event.name, Event.name_en).where(func.upper(Event.code) == code)).first()
+    name = ((ev.name_en or ev.name) if c.language == "en" else ev.name) if ev is not None else code
     info = state().names.get(res.money_type)
     return jsonify(checkin={"entry_id": res.entry_id, "event": name, "points": res.amount,
                             "money_type": res.money_type, "money_type_name": present.name_of(info, c.language),

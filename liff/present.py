@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Engine, select
 
-from flows.present import history_value
+from flows.present import history_value, joined
 from ledger.categories import label
 from ledger.clock import to_jst
 from ledger.models import MoneyType
@@ -119,12 +119,12 @@ def history_json(item: HistoryItem, lang: str) -> dict[str, Any]:
     """`title` is who or what (the shop, the grant or event); `kind_label` says what happened."""
     ja, en = _KIND_LABELS.get(item.kind, (item.kind, item.kind))
     kind_label = en if lang == "en" else ja
-    title = "・".join(item.money_types) or kind_label
+    title = joined(item.names(lang), lang) or kind_label
     if item.merchant and item.kind in ("payment", "refund"):
         title = item.merchant
     elif item.memo and item.kind in ("issue", "correction"):
-        title = item.memo
+        title = item.about(lang)
     return {"id": item.entry_id, "kind": item.kind, "kind_label": kind_label, "title": title, "amount": item.amount,
             "value_label": history_value(item.kind, item.amount, item.only_points, lang),
-            "money_types": item.money_types, "at": jst_iso(item.at), "at_label": jst_label(item.at, lang),
+            "money_types": item.names(lang), "at": jst_iso(item.at), "at_label": jst_label(item.at, lang),
             "refunded": item.refunded}

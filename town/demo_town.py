@@ -14,7 +14,7 @@ from ledger import registry
 from ledger.cards import issue_card, luhn_digit
 from ledger.clock import jst_midnight_utc, today_jst, utcnow
 from ledger.errors import AlreadyDone
-from ledger.models import Event, GrantProgram, MoneyType, Resident, SaleOffer, Segment
+from ledger.models import District, Event, GrantProgram, MoneyType, Resident, SaleOffer, Segment
 from ledger.policy import Policy
 from ledger.services import checkins, payments, sales
 from ledger.services import issuing as issuing_svc
@@ -49,6 +49,8 @@ CARD_ELDER_PIN = "1234"
 CARD_ELDER_NUMBER = "80000000001" + luhn_digit("80000000001")
 
 DISTRICTS = ["苫前", "古丹別", "力昼", "上平", "九重", "香川"]
+DISTRICTS_EN = {"苫前": "Tomamae", "古丹別": "Kotanbetsu", "力昼": "Rikibiru", "上平": "Uwabira", "九重": "Kokonoe",
+                "香川": "Kagawa", "その他": "Other"}
 SHOPS = [
     # code, name, kana, category, fee bp, owner persona / clerk
     ("M001", "こむぎベーカリー", "ｺﾑｷﾞﾍﾞｰｶﾘｰ", "small", 100),
@@ -115,6 +117,7 @@ def seed(core: TownCore, now: datetime | None = None) -> dict[str, object]:
         registry.create_money_type(s, code="TOUR", name="観光クーポン", name_en="Tourist coupon", kind="coupon",
                                    validity_days=60)
         registry.add_exchange_rule(s, "VOL", "PREM", 500, 500)
+        s.add_all([District(name=name, name_en=name_en) for name, name_en in DISTRICTS_EN.items()])
         for code, name, kana, category, fee in SHOPS:
             registry.create_merchant(s, code=code, name=name, name_kana=kana, category=category, fee_rate_bp=fee,
                                      bank_code="1022", branch_code="007", account_type="1",
@@ -146,12 +149,14 @@ def seed(core: TownCore, now: datetime | None = None) -> dict[str, object]:
                            money_type_id=ids["HEAT"], amount=10_000, mode="claim", segment_id=seniors.id,
                            starts_at=now - timedelta(days=1), ends_at=jst_midnight_utc(today + timedelta(days=90)),
                            budget_cap=20_000_000))
-        s.add(Event(code="KAIGAN", name="海岸清掃ボランティア", money_type_id=ids["VOL"], points=500,
-                    starts_at=now - timedelta(hours=1), ends_at=now + timedelta(days=7), capacity=100,
-                    place="苫前海岸"))
-        s.add(SaleOffer(code="PREM2026", name="とままえプレミアム商品券2026", price=10_000,
+        s.add(Event(code="KAIGAN", name="海岸清掃ボランティア", name_en="Beach clean-up (volunteer)",
+                    money_type_id=ids["VOL"], points=500, starts_at=now - timedelta(hours=1),
+                    ends_at=now + timedelta(days=7), capacity=100, place="苫前海岸", place_en="Tomamae beach"))
+        s.add(SaleOffer(code="PREM2026", name="とままえプレミアム商品券2026", name_en="Tomamae premium vouchers 2026",
+                        price=10_000,
                         components={"PREM": 6_500, "PREM_LOCAL": 6_500}, per_resident_limit=5))
-        s.add(SaleOffer(code="PREM2026B", name="プレミアム商品券 第2弾（抽選）", price=10_000,
+        s.add(SaleOffer(code="PREM2026B", name="プレミアム商品券 第2弾（抽選）",
+                        name_en="Premium vouchers, second round (lottery)", price=10_000,
                         components={"PREM": 6_500, "PREM_LOCAL": 6_500}, per_resident_limit=2, total_sets=300,
                         lottery=True, starts_at=now - timedelta(days=1),
                         ends_at=jst_midnight_utc(today + timedelta(days=14))))

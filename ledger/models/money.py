@@ -145,6 +145,25 @@ class EntrySeal(Base):
     sealed_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class PaymentRequest(Base):
+    """A shop's charge on a customer's QR, waiting for her 支払う on her own phone (she sees the amount
+    before the money moves). Paid when the journal holds an entry under `idempotency_key`."""
+
+    __tablename__ = "payment_requests"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    token_id: Mapped[str] = mapped_column(String(64), unique=True)  # one request per QR shown
+    resident_id: Mapped[int] = mapped_column(BigId, ForeignKey("residents.id"), index=True)
+    merchant_id: Mapped[int] = mapped_column(BigId, ForeignKey("merchants.id"))
+    amount: Mapped[int] = mapped_column(Yen)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending / approved / declined / failed
+    reason: Mapped[str] = mapped_column(String(400), default="")
+    reason_en: Mapped[str] = mapped_column(String(400), default="")
+    actor: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime)
+
+
 class Nonce(Base):
     """A single-use token id (a customer QR, a check-in code), spent inside the entry's transaction."""
 

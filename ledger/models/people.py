@@ -39,6 +39,15 @@ class Resident(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class District(Base):
+    """地区: the town's districts as residents choose them, with the name an English reader sees."""
+
+    __tablename__ = "districts"
+    id: Mapped[pk]
+    name: Mapped[str] = mapped_column(String(50), unique=True)
+    name_en: Mapped[str] = mapped_column(String(100), default="")
+
+
 class ResidentProxy(Base):
     """A family member who may act for a resident (代理人)."""
 

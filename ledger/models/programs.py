@@ -50,12 +50,14 @@ class Event(Base):
     id: Mapped[pk]
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100), default="")
     money_type_id: Mapped[int] = mapped_column(ForeignKey("money_types.id"))
     points: Mapped[int] = mapped_column(Yen)
     starts_at: Mapped[datetime] = mapped_column(DateTime)
     ends_at: Mapped[datetime] = mapped_column(DateTime)
     capacity: Mapped[int | None] = mapped_column(Integer)
     place: Mapped[str] = mapped_column(String(100), default="")
+    place_en: Mapped[str] = mapped_column(String(100), default="")
     rotating: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -67,6 +69,7 @@ class SaleOffer(Base):
     id: Mapped[pk]
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100), default="")
     price: Mapped[int] = mapped_column(Yen)
     components: Mapped[dict] = mapped_column(JSON)
     per_resident_limit: Mapped[int] = mapped_column(Integer, default=5)

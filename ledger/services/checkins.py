@@ -43,19 +43,20 @@ def check_in(uow: UnitOfWork, *, event_code: str, resident_id: int, actor: str =
             lock_event(tx, ev.id)  # before the replay look too: a resident already in hears so, not "full"
         key = f"event:{ev.id}:{resident_id}"
         fp = request_fingerprint({"op": "checkin", "e": ev.id, "r": resident_id})
+        name_en = ev.name_en or ev.name
         if find_replay(tx, key, fp) is not None:
             raise AlreadyDone(f"「{ev.name}」のポイントはすでに受け取っています。",
-                              message_en=f"You already have the points for {ev.name}.")
+                              message_en=f"You already have the points for {name_en}.")
         if tx.now < ev.starts_at:
             raise OutsideWindow(f"「{ev.name}」の受付はまだ始まっていません。",
-                                message_en=f"Check-in for {ev.name} has not started yet.")
+                                message_en=f"Check-in for {name_en} has not started yet.")
         if tx.now >= ev.ends_at:
-            raise OutsideWindow(f"「{ev.name}」の受付は終了しました。", message_en=f"Check-in for {ev.name} has closed.")
+            raise OutsideWindow(f"「{ev.name}」の受付は終了しました。", message_en=f"Check-in for {name_en} has closed.")
         if ev.capacity is not None:
             taken = tx.conn.execute(select(func.count()).select_from(Entry).where(Entry.ref == f"event:{ev.id}")
                                     ).scalar_one()
             if taken >= ev.capacity:
-                raise OutsideWindow(f"「{ev.name}」は定員に達しました。", message_en=f"{ev.name} is full.")
+                raise OutsideWindow(f"「{ev.name}」は定員に達しました。", message_en=f"{name_en} is full.")
         mt = tx.session.execute(select(MoneyType).where(MoneyType.id == ev.money_type_id)).scalar_one()
         res = _credit_from_issuer(tx, kind="issue", resident_id=resident_id, mt=mt, amount=ev.points, key=key,
                                   fp=fp, ref=f"event:{ev.id}", actor=actor or f"resident:{resident_id}",

@@ -65,7 +65,7 @@ def pay(uow: UnitOfWork, *, resident_id: int, amount: int, idempotency_key: str,
         lots = open_lots(tx, payer.account_id, merchant_category=shop.category, spendable_only=True)
         available = sum(r.remaining for r in lots)
         if available < amount:
-            raise _insufficient(tx, payer.account_id, shop.category, available)
+            raise insufficient(tx, payer.account_id, shop.category, available)
         entry_id = add_entry(tx, "payment", key=idempotency_key, fingerprint=fp, amount=amount,
                              resident_id=resident_id, merchant_id=shop.id, channel=channel,
                              actor=actor or f"resident:{resident_id}")
@@ -95,7 +95,7 @@ def _spend_nonce(tx: Tx, nonce: str) -> None:
         raise TokenUsed() from exc
 
 
-def _insufficient(tx: Tx, account_id: int, category: str, available: int) -> InsufficientFunds:
+def insufficient(tx: Tx, account_id: int, category: str, available: int) -> InsufficientFunds:
     """Say what the person can do: how much this shop accepts, and which 専用券 it does not."""
     elsewhere = [r for r in open_lots(tx, account_id, spendable_only=True)
                  if r.accepted_category not in (None, category)]
@@ -106,7 +106,11 @@ def _insufficient(tx: Tx, account_id: int, category: str, available: int) -> Ins
         cats = sorted({r.accepted_category for r in elsewhere})
         where = "・".join(label(c) for c in cats)
         msg += f"（専用券 {blocked:,}円は{where}専用のため、このお店では使えません）"
-        msg_en += f" ({blocked:,} yen of shop-only certificates is for {', '.join(label(c, 'en') for c in cats)} only.)"
+        # named as her balance names them, so one voucher has one English name everywhere
+        names = tx.conn.execute(select(MoneyType.name_en, MoneyType.name).where(
+            MoneyType.id.in_({r.money_type_id for r in elsewhere})).order_by(MoneyType.id)).all()
+        held = ", ".join(f"“{n.name_en or n.name}”" for n in names)
+        msg_en += f" ({blocked:,} yen of {held} can be used only at {', '.join(label(c, 'en') for c in cats)}.)"
     return InsufficientFunds(msg, message_en=msg_en, available=available, blocked=blocked)
 
 

@@ -10,6 +10,10 @@
 
   function t(ja, en) { return lang === "en" && en ? en : ja; }
 
+  /* Names side by side: 「A・B」 in Japanese, "A · B" in English (the nakaguro is not English type). */
+  function join(parts) { return parts.join(t("・", " · ")); }
+  function sep() { return t(" ・ ", " · "); }
+
   function yen(n) { return Number(n || 0).toLocaleString("ja-JP"); }
 
   function amountHtml(n) { return yen(n) + '<span class="yen">' + t("円", "yen") + "</span>"; }
@@ -197,7 +201,7 @@
   }
 
   window.Machi = {
-    t: t, yen: yen, amountHtml: amountHtml, $: $, esc: esc, show: show, api: api, start: start,
+    t: t, join: join, sep: sep, yen: yen, amountHtml: amountHtml, $: $, esc: esc, show: show, api: api, start: start,
     newKey: newKey, keypad: keypad, startLive: startLive, liveHtml: liveHtml, close: close, scan: scan,
     breakdownHtml: breakdownHtml, errorHtml: errorHtml, ApiError: ApiError, notUsable: notUsable,
     me: function () { return me; }, lang: function () { return lang; }

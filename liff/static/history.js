@@ -18,11 +18,11 @@
       }
       res.items.forEach(function (it) {
         var li = document.createElement("li");
-        li.innerHTML = '<div class="sub">' + M.esc(it.at_label) + " ・ " + M.esc(it.kind_label) + "</div>" +
+        li.innerHTML = '<div class="sub">' + M.esc(it.at_label) + M.sep() + M.esc(it.kind_label) + "</div>" +
           '<div class="line"><span class="name">' + M.esc(it.title) + "</span>" +
           '<span class="value ' + (it.amount > 0 ? "plus" : it.amount < 0 ? "minus" : "") + '">' +
           M.esc(it.value_label) + "</span></div>" +
-          (it.money_types.length && it.title !== it.money_types.join("・") ? '<div class="sub">' + M.esc(it.money_types.join("・")) + "</div>" : "") +
+          (it.money_types.length && it.title !== M.join(it.money_types) ? '<div class="sub">' + M.esc(M.join(it.money_types)) + "</div>" : "") +
           (it.refunded ? '<span class="badge">' + t("返金済み", "Refunded") + "</span>" : "");
         list.appendChild(li);
       });

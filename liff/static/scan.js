@@ -39,6 +39,13 @@
     return shop.usable == null ? M.me().total : shop.usable;
   }
 
+  /* The 専用券 she holds that this shop does not take, by the names her balance shows (one name each). */
+  function notHere() {
+    return M.me().balances.filter(function (b) {
+      return b.spendable && b.accepted_category && shop && b.accepted_category !== shop.category;
+    }).map(function (b) { return "“" + b.name + "”"; }).join(", ");
+  }
+
   function usableText() {
     return t("このお店で使える残高 ", "You can use here: ") + M.yen(usable()) + t("円", " yen");
   }
@@ -55,7 +62,7 @@
     M.$("#amount-hint").textContent = over ? t(
       "このお店で使える残高は" + M.yen(usable()) + "円です。" + (elsewhere ? "専用券はこのお店では使えません。" : "") +
         "金額を減らしてください。",
-      "You can use " + M.yen(usable()) + " yen here." + (elsewhere ? " Local-shop vouchers cannot be used here." : "") +
+      "You can use " + M.yen(usable()) + " yen here." + (elsewhere ? " " + notHere() + " cannot be used here." : "") +
         " Please enter less.") : "";
     key = null; /* a new amount is a new request */
   }

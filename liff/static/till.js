@@ -8,6 +8,7 @@
   var SHOP_KEY = "machi-till-shop";
   var shop = null, sale = null, amountPad = null, pinPad = null, cardPad = null, busy = false;
   var daysBack = 0, salesRows = [], refundTarget = null, amountOpts = null;
+  var waitingFor = null, waitTimer = null, waitPoll = null;
 
   function fail(err, back) {
     M.$("#error-box").innerHTML = M.errorHtml(err);
@@ -137,7 +138,10 @@
     body.amount = sale.amount;
     body.idempotency_key = sale.key;
     body.merchant_code = shop.code;
-    M.api("POST", "/api/payments", body).then(receipt).catch(function (err) {
+    M.api("POST", "/api/payments", body).then(function (res) {
+      if (res.request) { return wait(res.request); }  /* the customer confirms on her phone first */
+      receipt(res);
+    }).catch(function (err) {
       M.$(errorBox).innerHTML = M.errorHtml(err);
       if (err.status >= 400 && err.status < 500) { sale.key = M.newKey(); } /* refused: nothing moved */
       if (onError) { onError(err); }
@@ -164,11 +168,56 @@
     });
   }
 
+  /* ---------- waiting for the customer's 支払う ---------- */
+  function wait(req) {
+    waitingFor = req;
+    var endsAt = Date.now() + req.seconds_left * 1000;
+    M.$("#wait-amount").innerHTML = M.amountHtml(req.amount);
+    M.$("#wait-error").innerHTML = "";
+    stopWait();
+    var tick = function () { M.$("#wait-seconds").textContent = Math.max(0, Math.round((endsAt - Date.now()) / 1000)); };
+    tick();
+    waitTimer = setInterval(tick, 1000);
+    waitPoll = setInterval(function () {
+      M.api("GET", "/api/payment-requests/" + encodeURIComponent(req.id)).then(answered)
+        .catch(function () { /* the next poll tries again */ });
+    }, 1500);
+    M.show("s-wait");
+  }
+
+  function answered(res) {
+    var r = res.request;
+    if (!waitingFor || r.id !== waitingFor.id || r.state === "pending") { return; }
+    stopWait();
+    waitingFor = null;
+    if (r.state === "paid") { return receipt({ payment: r.payment }); }
+    var said = {
+      declined: t("お客様がお支払いをやめました。お金は動いていません。", "The customer did not pay. No money moved."),
+      expired: t("お客様の確認がないまま時間が過ぎました。お金は動いていません。もう一度読み取ってください。",
+        "The customer did not confirm in time. No money moved. Please scan again.")
+    }[r.state] || r.reason || t("お支払いできませんでした。", "The payment did not go through.");
+    fail(new M.ApiError(0, "request_" + r.state, said));
+  }
+
+  function stopWait() {
+    [waitTimer, waitPoll].forEach(function (x) { if (x) { clearInterval(x); } });
+    waitTimer = waitPoll = null;
+  }
+
+  function callOff() {
+    if (!waitingFor) { return home(); }
+    var id = waitingFor.id;
+    M.api("POST", "/api/payment-requests/" + encodeURIComponent(id) + "/decline", {}).then(function (res) {
+      if (res.request.state === "declined") { stopWait(); waitingFor = null; return home(); }
+      answered(res);  /* she had already paid: the receipt */
+    }).catch(function (err) { M.$("#wait-error").innerHTML = M.errorHtml(err); });
+  }
+
   function receipt(res) {
     var p = res.payment;
     M.$("#receipt-amount").innerHTML = M.amountHtml(p.amount);
     M.$("#receipt-live").innerHTML = M.liveHtml();
-    M.$("#receipt-at").textContent = p.channel_label + " ・ " + p.at_label;
+    M.$("#receipt-at").textContent = p.channel_label + M.sep() + p.at_label;
     M.$("#receipt-breakdown").innerHTML = M.breakdownHtml(p.breakdown);
     M.startLive();
     sale = null;
@@ -198,7 +247,7 @@
     list.innerHTML = salesRows.length ? "" : '<li class="muted">' + t("この日のお支払いはありません。", "No payments this day.") + "</li>";
     salesRows.forEach(function (p) {
       var li = document.createElement("li");
-      li.innerHTML = '<div class="line"><span>' + M.esc(p.time_label) + " ・ " + M.esc(p.channel_label) + '</span><span class="value">' +
+      li.innerHTML = '<div class="line"><span>' + M.esc(p.time_label) + M.sep() + M.esc(p.channel_label) + '</span><span class="value">' +
         M.yen(p.amount) + '<span class="small">' + t("円", " yen") + "</span></span></div>";
       if (p.refunded) {
         li.insertAdjacentHTML("beforeend", '<span class="badge">' + t("返金済み", "Refunded") + "</span>");
@@ -218,7 +267,7 @@
   function askRefund(p) {
     refundTarget = p;
     M.$("#refund-amount").innerHTML = M.amountHtml(p.amount);
-    M.$("#refund-when").textContent = M.$("#sales-title").textContent.replace(t("の売上", " sales"), "") + " " + p.time_label + " ・ " + p.channel_label;
+    M.$("#refund-when").textContent = M.$("#sales-title").textContent.replace(t("の売上", " sales"), "") + " " + p.time_label + M.sep() + p.channel_label;
     M.$("#refund-error").innerHTML = "";
     M.show("s-refund");
   }
@@ -266,6 +315,7 @@
     M.$("#confirm-fix").addEventListener("click", function () { askAmount(sale.who); });
     M.$("#confirm-cancel").addEventListener("click", home);
     M.$("#pin-pay").addEventListener("click", payCard);
+    M.$("#wait-cancel").addEventListener("click", callOff);
     M.$("#pin-cancel").addEventListener("click", home);
     M.$("#receipt-next").addEventListener("click", home);
     M.$("#to-sales").addEventListener("click", function () { daysBack = 0; sales(false); });

@@ -105,7 +105,8 @@ def test_sale_refusals_change_nothing(town, town_url):
 
 
 def _lottery(town, town_url) -> None:
-    res = town("sale", "offer-add", "--code", "LOT27", "--name", "抽選券", "--price", "10000", "--component",
+    res = town("sale", "offer-add", "--code", "LOT27", "--name", "抽選券", "--name-en", "Lottery vouchers",
+               "--price", "10000", "--component",
                "PREM=6500", "--component", "PREM_LOCAL=6500", "--lottery", "--total-sets", "3", "--limit", "2")
     assert res.exit_code == 0 and "プレミアム 3,000円、抽選" in res.output
     from sqlalchemy import text  # noqa: PLC0415
@@ -114,6 +115,7 @@ def _lottery(town, town_url) -> None:
 
     engine = make_engine(town_url)
     with engine.begin() as conn:
+        assert conn.execute(text("SELECT name_en FROM sale_offers WHERE code = 'LOT27'")).scalar() == "Lottery vouchers"
         for rid in range(1, 9):
             conn.execute(text("INSERT INTO sale_applications (offer_id, resident_id, sets, status, applied_at) "
                               "SELECT id, :r, :n, 'applied', CURRENT_TIMESTAMP FROM sale_offers WHERE code = 'LOT27'"),

@@ -32,6 +32,7 @@ from flows.messages import Message
 from ledger.clock import utcnow
 from simulator.fake_line import FakeLineStore
 from simulator.fake_line_server import run_fake_line
+from tests.flex_text import read_across_lines
 from town import demo_town
 
 SECRET = "test-channel-secret"
@@ -209,7 +210,7 @@ def texts(messages: list[dict[str, Any]]) -> list[str]:
     def walk(node: Any) -> None:
         if isinstance(node, dict):
             if node.get("type") == "text" and isinstance(node.get("text"), str):
-                out.append(node["text"])
+                out.append(read_across_lines(node["text"]))
             for key, value in node.items():
                 if key not in ("quickReply", "action"):
                     walk(value)

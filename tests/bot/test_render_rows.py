@@ -32,3 +32,30 @@ def test_short_pairs_stay_side_by_side_and_long_ones_stack():
     assert rendered_rows("金額", "800円")["layout"] == "horizontal"
     assert rendered_rows("いちばん近い期限", "2027年12月4日まで")["layout"] == "vertical"
     assert rendered_rows("使えるお店", "町内のすべての加盟店")["layout"] == "vertical"
+
+
+# Japanese longer than a line of a narrow phone is set on lines between phrases (LINE itself breaks
+# Japanese at any character: 「プレミ／アム商品券」); English is left to LINE, which breaks at spaces.
+LONG = [("500ポイント → プレミアム商品券（共通券） 500円分", ["500ポイント →", "プレミアム商品券", "（共通券） 500円分"]),
+        ("1945年5月3日（昭和20年）", ["1945年5月3日", "（昭和20年）"])]
+
+
+@pytest.mark.parametrize(("value", "lines"), LONG)
+def test_a_long_japanese_value_is_set_on_lines_between_phrases(value, lines):
+    _label, shown = rendered_rows("交換", value)["contents"]
+    assert shown["text"].split("\n") == lines
+
+
+def test_titles_keep_whole_words_a_size_smaller_or_on_two_lines():
+    def title(text: str) -> dict:
+        return Renderer("liff").bubble(Card(title=text))["body"]["contents"][0]
+
+    assert (title("残高の合計")["text"], title("残高の合計")["size"]) == ("残高の合計", "xl")
+    assert (title("お支払いが完了しました")["text"], title("お支払いが完了しました")["size"]) == ("お支払いが完了しました", "lg")
+    assert title("退会の前にご確認ください")["text"] == "退会の前に\nご確認ください"
+    assert title("Before you withdraw, please read this")["text"] == "Before you withdraw, please read this"
+
+
+def test_a_long_amount_is_set_a_size_smaller_not_broken():
+    amount = Renderer("liff").bubble(Card(title="t", amount="12,500ポイント"))["body"]["contents"][1]
+    assert amount["text"] == "12,500ポイント" and amount["size"] == "xl"

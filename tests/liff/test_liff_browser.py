@@ -143,14 +143,50 @@ def test_customer_presented_payment(phone, town):
     screen(shop, "s-confirm")
     shot(shop, "05-till-confirm")
     shop.click("#confirm-pay")
+    screen(shop, "s-wait")  # the till waits for her: nothing has moved yet
+    assert "1,200" in shop.inner_text("#wait-amount")
+    shot(shop, "05b-till-waits-for-the-customer")
+
+    screen(resident, "s-approve")  # she sees the shop and the amount before the money moves
+    assert "1,200" in resident.inner_text("#approve-amount")
+    assert resident.inner_text("#approve-shop") == "まちのパン屋"
+    assert town.balance(ALICE) == 8_000
+    shot(resident, "06b-pay-approve")
+    resident.click("#approve-pay")
     screen(shop, "s-receipt")
     assert "1,200" in shop.inner_text("#receipt-amount")
     shot(shop, "06-till-receipt")
 
-    screen(resident, "s-paid")  # the customer's screen learns it was paid
+    screen(resident, "s-paid")  # the customer's screen says it was paid
     assert "1,200" in resident.inner_text("#paid-amount") and "まちのパン屋" in resident.inner_text("#paid-shop")
     shot(resident, "07-pay-paid")
     assert town.balance(ALICE) == 6_800
+
+
+def test_she_says_no_to_an_amount_she_did_not_expect(phone, town):
+    """The clerk keyed 4,500 for a 450 yen loaf: she sees it on her own phone and taps やめる."""
+    resident = phone(ALICE)
+    resident.goto("/liff/pay")
+    screen(resident, "s-home")
+    resident.click("#show-qr")
+    resident.wait_for_selector("#qr[data-payload^='MW1.'] svg")
+    shop = phone(BAKER, scans=[resident.get_attribute("#qr", "data-payload")])
+    shop.goto("/liff/till")
+    screen(shop, "s-home")
+    shop.click("#scan")
+    screen(shop, "s-amount")
+    keys(shop, "#amount-keypad", "4500")
+    shop.click("#amount-next")
+    shop.click("#confirm-pay")
+    screen(shop, "s-wait")
+    screen(resident, "s-approve")
+    assert "4,500" in resident.inner_text("#approve-amount")
+    resident.click("#approve-cancel")
+    screen(resident, "s-home")
+    screen(shop, "s-error")
+    assert "お支払いをやめました" in shop.inner_text("#error-box")
+    shot(shop, "08b-till-customer-said-no")
+    assert town.balance(ALICE) == 8_000
 
 
 def test_shop_presented_payment(phone, town):
@@ -346,3 +382,20 @@ def test_an_old_link_after_withdrawal_shows_no_balance_and_says_how_to_come_back
     assert "退会" in said and "「登録」" in said and "役場" not in said
     assert not resident.is_visible("#show-qr")
     shot(resident, "53-pay-after-withdrawal")
+
+
+@pytest.mark.parametrize("page_path", ["/liff/scan?shop=S1", "/liff/history", "/liff/checkin"])
+def test_every_resident_page_after_withdrawal_shows_no_balance_and_no_way_to_pay(phone, town, page_path):
+    """An old link kept in the chat opens any of the resident's pages: none shows money or a pay button."""
+    with town.machi.db.write() as s:
+        s.execute(update(Resident).where(Resident.id == town.ids["alice"]).values(status="withdrawn"))
+    resident = phone(ALICE, scans=["MWS.S1", "MWE.BEACH"])
+    resident.goto(page_path)
+    screen(resident, "s-error")
+    said = resident.inner_text("#error-box")
+    assert "退会" in said and "「登録」" in said
+    seen = resident.inner_text("body")
+    assert "8,000" not in seen and "5,000" not in seen
+    for button in ("#pay", "#amount-next", "#scan", "#claim", "#items"):
+        assert not resident.is_visible(button), button
+    shot(resident, "54-after-withdrawal-" + page_path.split("/")[2].split("?")[0])

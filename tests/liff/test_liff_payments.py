@@ -1,6 +1,7 @@
 """Paying through the API: customer QR (CPM), shop QR (MPM); single-use tokens, idempotency, refusals."""
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import quote
 
 import pytest
@@ -10,6 +11,15 @@ from sqlalchemy import func, select
 from ledger.events import PaymentCompleted
 from ledger.models import Entry, Nonce
 from tests.liff.conftest import ALICE, BAKER, BOB, CLERK, EMILY, MULTI, err
+
+
+@pytest.fixture(autouse=True)
+def shop_charges_directly(town):
+    """These tests are about the charge itself (single-use codes, idempotency, refusals), as a town
+    that lets the till charge a customer's QR at once has it (`Policy.cpm_confirm_from=None`).
+    The default, her 支払う on her own phone first, is tested in test_liff_payment_requests.py."""
+    uow = town.machi.uow
+    uow.policy = replace(uow.policy, cpm_confirm_from=None)
 
 
 def entries(town) -> int:

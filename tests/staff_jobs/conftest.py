@@ -26,6 +26,7 @@ from ledger.models import Account, Entry, GrantProgram, MoneyType, Resident, Seg
 from ledger.uow import UnitOfWork
 from simulator.fake_line import FakeLineStore
 from simulator.fake_line_server import create_fake_line_app
+from tests.flex_text import read_across_lines
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "staff-jobs-test-token"
@@ -216,7 +217,7 @@ def later(days: int = 0, minutes: int = 0) -> datetime:
 def flex_texts(node) -> list[str]:
     """Every text a Flex bubble shows, in order."""
     if isinstance(node, dict):
-        own = [node["text"]] if node.get("type") == "text" and "text" in node else []
+        own = [read_across_lines(node["text"])] if node.get("type") == "text" and "text" in node else []
         return own + [t for v in node.values() for t in flex_texts(v)]
     if isinstance(node, list):
         return [t for v in node for t in flex_texts(v)]
