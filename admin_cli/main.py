@@ -40,6 +40,7 @@ def _register() -> None:
         money_types_cmds,
         notices_cmds,
         payouts_cmds,
+        relink_cmds,
         reports_cmds,
         residents_cmds,
         richmenu_cmds,
