@@ -14,6 +14,7 @@ import yaml
 from flows import (  # noqa: F401
     grant_actions,
     points_actions,
+    proxy_actions,
     relink_actions,
     resident_actions,
     sale_actions,
