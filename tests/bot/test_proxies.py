@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from flows.transcripts import run_transcript
 from ledger.models import AuditLog, Card, Entry, Resident, ResidentProxy
-from tests.bot.conftest import CARD_NUMBER, EMILY, HANAKO, ISAMU, WebhookEngine
+from ledger.services import issuing
+from tests.bot.conftest import CARD_NUMBER, EMILY, HANAKO, ISAMU, WebhookEngine, texts
 
 TRANSCRIPTS = Path(__file__).parent / "proxy_transcripts"
 
@@ -55,3 +56,29 @@ def test_only_a_recorded_proxy_can_look_or_claim(bot, machi, phone):
     assert "代理人としては登録されていません" in isamu.text()
     with machi.db.session() as s:
         assert s.execute(select(Entry.id).where(Entry.kind == "grant", Entry.resident_id == elder)).first() is None
+
+
+def test_the_proxy_gets_the_elders_grant_offer_and_notices(bot, machi, phone, line):
+    elder, _proxy = _make_proxy(machi, HANAKO)
+    assert bot.notifier.offer_grant("HEAT2026") >= 2
+    said = "\n".join(texts(line.store.messages_to(HANAKO)))
+    assert "田中 トメさんの冬の暮らし応援券" in said  # Hanako (34) is told of it for her grandmother only
+    assert bot.notifier.offer_grant("HEAT2026") == 0  # never twice
+    hanako = phone(HANAKO)
+    hanako.last = line.store.messages_to(HANAKO)
+    hanako.tap("受け取る")
+    assert "（田中 トメさんの分）" in hanako.text()
+    hanako.tap("はい")
+    assert "受け取りました" in hanako.text()
+    with machi.db.session() as s:
+        assert s.execute(select(Entry.actor).where(Entry.kind == "grant", Entry.resident_id == elder)).scalar_one() \
+            == f"proxy:{_proxy}"
+    before = len(line.store.messages_to(HANAKO))
+    issuing.issue(machi.uow, resident_id=elder, money_type="HEAT", amount=3_000, idempotency_key="staff-extra",
+                  reason="grant")
+    told = line.store.messages_to(HANAKO)[before:]
+    assert "田中 トメさんの給付金が届きました" in "\n".join(texts(told))  # the elder's notice, labelled
+    hanako.last = told
+    hanako.tap("残高を見る")
+    assert "田中 トメさんの残高" in hanako.text()
+
