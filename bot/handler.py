@@ -41,7 +41,7 @@ log = logging.getLogger(__name__)
 # ones a registered resident no longer needs.
 RESIDENT_ONLY = frozenset({"balance", "history", "points", "grants", "pay", "change_details", "checkin",
                            "points_exchange", "grant_claim", "withdraw"})
-GUEST_ONLY = frozenset({"register", "relink"})
+GUEST_ONLY = frozenset({"register"})
 IGNORED_ACTIONS = frozenset({"switch"})  # rich-menu tabs switch on the phone; the postback is a courtesy
 
 

@@ -196,10 +196,10 @@ def link_card(ctx: ActionContext) -> ActionResult:
                               "This LINE account is already registered. Please contact the town office.")
         resident = s.get(Resident, holder.resident_id)
         if resident is None or resident.line_user_id:
-            raise ActionError("このカードは、すでに別のLINEと連携されています。スマホを替えたときは、メニューの"
-                              "「カードで引き継ぐ」からお財布をこのLINEに引き継げます。",
+            raise ActionError("このカードは、すでに別のLINEと連携されています。スマホを替えたときは、"
+                              "「カードで引き継ぐ」と送ると、お財布をこのLINEに引き継げます。",
                               "This card is already linked to another LINE account. If you changed phones, "
-                              "use “Move my wallet” in the menu.")
+                              "send “move my wallet” to move it here.")
         if resident.status != "active":
             raise ActionError("このカードは現在ご利用になれません。役場の窓口にお問い合わせください。",
                               "This card cannot be used now. Please contact the town office.")

@@ -82,3 +82,18 @@ def test_card_relink_refusals(bot, machi, phone):
     with machi.db.session() as s:
         assert s.execute(select(func.count()).select_from(ConversationState)
                          .where(ConversationState.user_key == NEW_PHONE)).scalar_one() <= 1
+
+
+def test_linking_a_card_already_on_another_line_points_to_relink(bot, machi, phone):
+    elder = _elder(machi)
+    with machi.db.write() as s:
+        s.execute(update(Resident).where(Resident.id == elder.id).values(line_user_id=KENTA))
+    new = phone(NEW_PHONE)
+    for said in ("登録", "はい", "はい"):
+        new.say(said)
+    new.tap("カードを持っている")
+    new.say("8000 0000 0011")
+    new.say(CARD_PIN)
+    assert "「カードで引き継ぐ」と送ると" in new.text()
+    new.say("カードで引き継ぐ")
+    assert "12けたの番号" in new.text()
