@@ -39,6 +39,8 @@ def test_card_relink_moves_wallet_and_old_phone_becomes_guest(bot, machi, phone,
     old.say("残高")
     assert "残高の合計" in old.text()
     old.say("変更")  # the lost phone was in the middle of something
+    with machi.db.session() as s:
+        assert s.get(ConversationState, KENTA).stack
     before = _journal(machi)
 
     new.say("カードで引き継ぐ")
@@ -54,6 +56,8 @@ def test_card_relink_moves_wallet_and_old_phone_becomes_guest(bot, machi, phone,
     assert "引き継ぎました" in new.text() and "送信取消" in new.text()
 
     assert _journal(machi) == before  # no entry written, the balance the same
+    with machi.db.session() as s:  # the lost phone's half-done conversation is forgotten
+        assert s.get(ConversationState, KENTA) is None
     new.say("残高")
     assert "残高の合計" in new.text() and "プレミアム商品券" in new.text()
     old.say("残高")
