@@ -38,7 +38,7 @@ def test_card_relink_moves_wallet_and_old_phone_becomes_guest(bot, machi, phone,
     old, new = phone(KENTA), phone(NEW_PHONE)
     old.say("残高")
     assert "残高の合計" in old.text()
-    old.say("変更")  # the lost phone was in the middle of something
+    old.say("登録内容の変更")  # the lost phone was in the middle of something
     with machi.db.session() as s:
         assert s.get(ConversationState, KENTA).stack
     before = _journal(machi)
