@@ -78,6 +78,7 @@ def _register() -> None:
         notices_cmds,
         payouts_cmds,
         postal_cmds,
+        relink_cmds,
         reports_cmds,
         residents_cmds,
         richmenu_cmds,

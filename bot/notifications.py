@@ -52,6 +52,7 @@ from ledger.models import Entry, GrantProgram, Merchant, MerchantStaff, MoneyTyp
 from ledger.outbox import ORIGIN
 from ledger.segments import segment_query
 from ledger.services.grants import grant_key
+from town import proxies
 
 log = logging.getLogger(__name__)
 
@@ -179,19 +180,31 @@ class Notifier:
         if ev.reason == "event":  # a check-in: the resident sees the result where they checked in
             return
         person = self.resident(ev.resident_id)
-        if person is None or person.line_user_id == talking:
-            return
-        lang = person.lang
+        if person is not None and person.line_user_id != talking:
+            self._push(person, self._issued_card(ev, person.lang), f"issued:{ev.entry_id}")
+        with self.db.engine.connect() as conn:  # their proxies get it too, labelled with whose it is
+            helpers = proxies.contacts(conn, [ev.resident_id]).get(ev.resident_id, [])
+            whose = proxies.names(conn, [ev.resident_id]).get(ev.resident_id, "") if helpers else ""
+        for helper in helpers:
+            if helper.line_user_id != talking:
+                self._push(Person(helper.line_user_id, helper.language),
+                           self._issued_card(ev, helper.language, whose=whose, for_resident=ev.resident_id),
+                           f"issued:{ev.entry_id}:proxy")
+
+    def _issued_card(self, ev: MoneyIssued, lang: str, *, whose: str = "", for_resident: int | None = None) -> Card:
         name, name_en, kind = self._money(ev.money_type)
         shown = money_name(name, name_en, lang)
         title = say(lang, *ISSUED.get(ev.reason, (f"{name}が届きました", f"{shown} has arrived")))
+        if whose:
+            title = say(lang, f"{whose}さんの{title}", f"{title} (for {whose})")
         amount = points_text(ev.amount, lang) if kind == "point" else yen(ev.amount, lang)
         rows = [(say(lang, "種類", "Kind"), shown)]
         if ev.expires_on:
             rows.append((say(lang, "有効期限", "Valid until"), day(ev.expires_on, lang)))
-        self._push(person, Card(title=title, amount=amount, rows=rows,
-                                buttons=[Button.postback(say(lang, "残高を見る", "See balance"), postback_data(flow="balance"))],
-                                alt_text=f"{title}: {shown} {amount}"), f"issued:{ev.entry_id}")
+        see = postback_data(flow="proxy", **{"for": str(for_resident)}) if for_resident else postback_data(flow="balance")
+        return Card(title=title, amount=amount, rows=rows,
+                    buttons=[Button.postback(say(lang, "残高を見る", "See balance"), see)],
+                    alt_text=f"{title}: {shown} {amount}")
 
     def exchanged(self, ev: PointsExchanged, talking: str | None) -> None:
         person = self.resident(ev.resident_id)
@@ -259,6 +272,29 @@ class Notifier:
                 for uid in users:
                     self.inbox.once(_offer_key(program_code, uid))
                 told += len(users)
+        return told + self._offer_to_proxies(prog, segment_query(criteria, jst_date(now)), now)
+
+    def _offer_to_proxies(self, prog: GrantProgram, eligible: Any, now: Any) -> int:
+        """The same offer to the proxies of eligible residents who have not received it (card-only elders
+        included), labelled 「田中 トメさんの…」, its button claiming it for that resident."""
+        told = 0
+        with self.db.session() as s:
+            ids = list(s.execute(select(Resident.id).where(Resident.id.in_(select(eligible.subquery().c.id)),
+                                                           Resident.status == "active")).scalars())
+            helpers = proxies.contacts(s.connection(), ids)
+            whose = proxies.names(s.connection(), list(helpers))
+            received = set(s.execute(select(Entry.idempotency_key).where(
+                Entry.idempotency_key.in_([grant_key(prog.code, rid) for rid in helpers]))).scalars()) if helpers else set()
+            todo = [(rid, h) for rid, hs in helpers.items() if grant_key(prog.code, rid) not in received for h in hs]
+            cards = {(rid, h.language): offer_card(grant_view(s.connection(), prog, rid, now, h.language), h.language,
+                                                   whose=whose[rid], for_resident=rid) for rid, h in todo}
+        for rid, h in todo:
+            key = f"{_offer_key(prog.code, h.line_user_id)}:for:{rid}"
+            if self.inbox.seen(key):
+                continue
+            if self.sender.push(h.line_user_id, [cards[(rid, h.language)]], retry_key=key):
+                self.inbox.once(key)
+                told += 1
         return told
 
 

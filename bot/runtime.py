@@ -231,7 +231,7 @@ def build(machi: Any, *, client: LineClient | None = None, clock: Clock = utcnow
     services = Services(db=machi.db, extras={"uow": machi.uow, "verifier": CounterVerifier(), "flows": registry})
     handler = Handler(machi.db, engine, services, sender, inbox, linker, client)
     services.extras.update(menu_for=handler.menu_for, after_registration=handler.link_menu,
-                           after_withdrawal=handler.link_menu)
+                           after_withdrawal=handler.link_menu, after_relink=handler.link_menu)
     notifier = Notifier(machi.db, sender, Dispatcher(notices or notice_workers(config), 2000, name="bot-notice",
                                                           block_for=2.0), inbox)
     relay = relay_for(machi, notifier, notice_mode(config) if relay_mode is None else relay_mode)

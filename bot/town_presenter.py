@@ -21,5 +21,5 @@ class LinePresenter:
         return self._render(offer_card(view, lang))
 
     def expiry_notice(self, items: list[tuple[str, str, int]], due: date, days_left: int,
-                      lang: str | None) -> dict[str, Any]:
-        return self._render(expiry_card(items, due, days_left, lang))
+                      lang: str | None, whose: str | None = None) -> dict[str, Any]:
+        return self._render(expiry_card(items, due, days_left, lang, whose=whose))

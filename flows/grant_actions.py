@@ -16,12 +16,14 @@ from flows.context import ActionContext, ActionResult
 from flows.errors import ActionError
 from flows.inputs import postback_data
 from flows.messages import Button, Card, Text
+from flows.on_behalf import subject
 from flows.present import KIND_COLOURS, day, money_name, say, until, yen
 from flows.resident_actions import menu_replies
 from flows.residents import current, db_of, not_registered, uow_of
 from ledger.clock import last_valid_day
 from ledger.models import GrantProgram, MoneyType
 from ledger.services import grants
+from town import proxies
 
 GRANT_COLOUR = KIND_COLOURS["grant"]
 
@@ -50,20 +52,25 @@ def grant_view(conn: Connection, prog: GrantProgram, resident_id: int, now: date
                      mt.validity_days, ends_on, state)
 
 
-def offer_card(view: GrantView, lang: str, *, button: bool = True) -> Card:
-    """A claimable grant; with its one button, 受け取る, when it is a notice."""
+def offer_card(view: GrantView, lang: str, *, button: bool = True, whose: str | None = None,
+               for_resident: int | None = None) -> Card:
+    """A claimable grant; with its one button, 受け取る, when it is a notice. For a proxy, `whose` and
+    `for_resident` name the person it is for (「田中 トメさんの…」) and the button claims it for them."""
     rows: list[tuple[str, str]] = []
     if view.ends_on:
         rows.append((say(lang, "受け取り期限", "Claim by"), day(view.ends_on, lang)))  # type: ignore[arg-type]
     if view.validity_days:
         rows.append((say(lang, "使える期間", "Valid for"),
                      say(lang, f"受け取りから{view.validity_days}日", f"{view.validity_days} days from receipt")))
-    buttons = [Button.postback(say(lang, "受け取る", "Receive"), postback_data(flow="grant_claim", program=view.code))]
-    return Card(title=view.name, amount=yen(view.amount, lang), rows=rows,
+    data = postback_data(flow="grant_claim", program=view.code,
+                         **({"for": str(for_resident)} if for_resident is not None else {}))
+    buttons = [Button.postback(say(lang, "受け取る", "Receive"), data)]
+    title = say(lang, f"{whose}さんの{view.name}", f"{view.name} for {whose}") if whose else view.name
+    return Card(title=title, amount=yen(view.amount, lang), rows=rows,
                 body=say(lang, "下のボタンから受け取れます。", "Tap the button below to receive it.") if button else "",
                 buttons=buttons if button else [], emphasis=GRANT_COLOUR,
-                alt_text=say(lang, f"{view.name} {yen(view.amount, lang)}を受け取れます",
-                             f"You can receive {view.name}: {yen(view.amount, lang)}"))
+                alt_text=say(lang, f"{title} {yen(view.amount, lang)}を受け取れます",
+                             f"You can receive {title}: {yen(view.amount, lang)}"))
 
 
 @action("list_grants")
@@ -111,8 +118,9 @@ def grant_preview(ctx: ActionContext) -> ActionResult:
         return not_registered(ctx)
     prog = _program(ctx)
     lang = ctx.lang
+    who = subject(ctx, me)
     with db_of(ctx).engine.connect() as conn:
-        view = grant_view(conn, prog, me.id, ctx.now, lang)
+        view = grant_view(conn, prog, who.resident_id, ctx.now, lang)
     refusals = {
         "received": (f"「{view.name}」は、すでに受け取っています。", f"You have already received {view.name}."),
         "not_eligible": (f"申し訳ありません。「{view.name}」の対象ではありません。くわしくは役場にお問い合わせください。",
@@ -127,8 +135,10 @@ def grant_preview(ctx: ActionContext) -> ActionResult:
     if view.state in refusals:
         ja, english = refusals[view.state]
         raise ActionError(ja, english)
-    return ActionResult(messages=[offer_card(view, lang, button=False)],
-                        vars={"grant": view.name, "amount_text": yen(view.amount, lang)})
+    grant = say(lang, f"{view.name}（{who.whose}さんの分）", f"{view.name} (for {who.whose})") if who.whose \
+        else view.name
+    return ActionResult(messages=[offer_card(view, lang, button=False, whose=who.whose)],
+                        vars={"grant": grant, "amount_text": yen(view.amount, lang)})
 
 
 @action("claim_grant")
@@ -137,5 +147,10 @@ def claim_grant(ctx: ActionContext) -> ActionResult:
     if me is None:
         return not_registered(ctx)
     prog = _program(ctx)
-    res = grants.award(uow_of(ctx), program_code=prog.code, resident_id=me.id, actor=f"line:{ctx.user_id}")
+    who = subject(ctx, me)
+    actor = f"proxy:{who.proxy_id}" if who.proxy_id is not None else f"line:{ctx.user_id}"
+    res = grants.award(uow_of(ctx), program_code=prog.code, resident_id=who.resident_id, actor=actor)
+    if who.proxy_id is not None:
+        proxies.record(db_of(ctx), who.proxy_id, who.resident_id, "grant_claim", program=prog.code,
+                       entry_id=res.entry_id)
     return ActionResult(vars={"amount_text": yen(res.amount, ctx.lang), "expires": until(res.expires_on, ctx.lang)})

@@ -14,6 +14,8 @@ import yaml
 from flows import (  # noqa: F401
     grant_actions,
     points_actions,
+    proxy_actions,
+    relink_actions,
     resident_actions,
     sale_actions,
     shop_actions,

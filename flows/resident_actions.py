@@ -199,8 +199,10 @@ def link_card(ctx: ActionContext) -> ActionResult:
             # Locked and read fresh: of two LINE accounts linking this card at once, the second finds it linked.
             resident = registry.lock_resident(s, holder.resident_id)
             if resident.line_user_id:
-                raise ActionError("このカードは、すでにLINEと連携されています。役場の窓口にお問い合わせください。",
-                                  "This card is already linked to LINE. Please contact the town office.")
+                raise ActionError("このカードは、すでに別のLINEと連携されています。スマホを替えたときは、"
+                                  "「カードで引き継ぐ」と送ると、お財布をこのLINEに引き継げます。",
+                                  "This card is already linked to another LINE account. If you changed phones, "
+                                  "send “move my wallet” to move it here.")
             if resident.status != "active":
                 raise ActionError("このカードは現在ご利用になれません。役場の窓口にお問い合わせください。",
                                   "This card cannot be used now. Please contact the town office.")

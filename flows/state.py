@@ -115,6 +115,11 @@ class DbStateStore:
             result = s.execute(delete(ConversationState).where(ConversationState.updated_at < before))
         return int(result.rowcount or 0)
 
+    def forget(self, user_key: str) -> None:
+        """Drop one person's conversation (a relinked LINE account starts afresh as a guest)."""
+        with self.db.write() as s:
+            s.execute(delete(ConversationState).where(ConversationState.user_key == user_key))
+
     def _save(self, state: UserState) -> None:
         values = {"stack": [f.to_json() for f in state.stack], "lang": state.lang,
                   "updated_at": state.updated_at or utcnow()}

@@ -27,6 +27,7 @@ class Presenter(Protocol):
         ...
 
     def expiry_notice(self, items: list[tuple[str, str, int]], due: date, days_left: int,
-                      lang: str | None) -> dict[str, Any]:
-        """`items`: (money type name as the resident reads it, its kind, amount) ending on `due`."""
+                      lang: str | None, whose: str | None = None) -> dict[str, Any]:
+        """`items`: (money type name as the resident reads it, its kind, amount) ending on `due`; `whose`
+        names the resident when the notice goes to one of their proxies."""
         ...

@@ -17,7 +17,7 @@ from ledger.clock import utcnow
 from ledger.db import Database
 from ledger.models import MoneyType, Resident
 from ledger.services.expiry import expiring_on
-from town import settings
+from town import proxies, settings
 from town.models import ReminderLog
 from town.presenter import Presenter
 from town.sender import Sender
@@ -61,6 +61,8 @@ def send(db: Database, sender: Sender | None, today: date, *, presenter: Present
             logged = set(s.execute(select(ReminderLog.resident_id).where(
                 ReminderLog.due_date == due, ReminderLog.days_before == lead,
                 ReminderLog.status != "pending")).scalars())
+            helpers = proxies.contacts(s.connection(), list(per))
+            whose = proxies.names(s.connection(), list(helpers))
         for rid, its in per.items():
             if rid in logged:
                 already += 1
@@ -72,6 +74,12 @@ def send(db: Database, sender: Sender | None, today: date, *, presenter: Present
                 skipped += not reachable
                 continue
             _log(db, rid, due, lead, sum(i.amount for i in its))
+            for h in helpers.get(rid, []):  # the resident's proxies are told too, card-only elders' included
+                shown = [(names[i.money_type][1 if h.language == "en" else 0], names[i.money_type][2], i.amount)
+                         for i in its]
+                sender.push(h.line_user_id, [presenter.expiry_notice(shown, due, (due - today).days, h.language,
+                                                                     whose=whose[rid])],
+                            f"reminder:{rid}:{due.isoformat()}:{lead}:proxy:{h.resident_id}")
             if not reachable:
                 _mark(db, rid, due, lead, "skipped")
                 skipped += 1

@@ -17,9 +17,9 @@ from typing import Any
 
 import pytest
 
-from admin_cli import demo_town
 from tests.browser import ARGS, CHROMIUM, MARKS, artifacts
 from tests.simulator.conftest import BAKER, HANAKO, LiveSim
+from town import demo_town
 
 ARTIFACTS = artifacts("simulator")
 pytestmark = MARKS
