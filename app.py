@@ -9,6 +9,7 @@ from typing import Any
 from flask import Flask, jsonify
 
 import bot
+import console
 import liff
 import models_registry  # noqa: F401 - every table registered before anything touches the DB
 import schema
@@ -112,3 +113,4 @@ def _register_blueprints(app: Flask, machi: Machi) -> None:
     liff.register(app, machi)
     bot.register(app, machi)
     simulator.register(app, machi)
+    console.register(app, machi)

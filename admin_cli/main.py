@@ -47,6 +47,7 @@ def _register() -> None:
         scheduler_cmds,
         segments_cmds,
         server_cmds,
+        staff_cmds,
     )
 
 
