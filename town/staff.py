@@ -11,13 +11,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import Boolean, DateTime, Integer, String, select
+from sqlalchemy import BigInteger, Boolean, DateTime, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from ledger.clock import utcnow
@@ -51,6 +51,7 @@ class StaffAccount(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_confirmed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # a code is good once: no replay
     link_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     link_expires_at: Mapped[datetime | None] = mapped_column(DateTime)
     failures: Mapped[int] = mapped_column(Integer, default=0)
@@ -215,12 +216,27 @@ def verify_totp(db: Database, staff_id: int, code: str, now: datetime | None = N
             return SignIn(False, reason="wrong")
         if _locked(account, now):
             return SignIn(False, account.id, "locked", account.locked_until)
-        if not (code.isdigit() and len(code) == 6 and pyotp.TOTP(account.totp_secret).verify(code, valid_window=1)):
+        step = _matching_step(account.totp_secret, code, now)
+        if step is None or (account.totp_last_step is not None and step <= account.totp_last_step):
             return _fail(account, now)
+        account.totp_last_step = step
         if account.totp_confirmed_at is None:
             account.totp_confirmed_at = now
         _signed_in(account, now)
         return SignIn(True, account.id)
+
+
+def _matching_step(secret: str, code: str, now: datetime) -> int | None:
+    """The 30-second step a 6-digit code belongs to (this one or a neighbour, for clock drift)."""
+    if not (code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    at = now.replace(tzinfo=UTC)
+    step = totp.timecode(at)
+    for candidate in (step, step - 1, step + 1):
+        if secrets.compare_digest(totp.generate_otp(candidate), code):
+            return candidate
+    return None
 
 
 def lock(db: Database, login: str, now: datetime | None = None, minutes: int = 15) -> None:

@@ -28,6 +28,7 @@ def upgrade() -> None:
     sa.Column('password_hash', sa.String(length=200), nullable=True),
     sa.Column('totp_secret', sa.String(length=64), nullable=True),
     sa.Column('totp_confirmed_at', sa.DateTime(), nullable=True),
+    sa.Column('totp_last_step', sa.BigInteger(), nullable=True),
     sa.Column('link_hash', sa.String(length=64), nullable=True),
     sa.Column('link_expires_at', sa.DateTime(), nullable=True),
     sa.Column('failures', sa.Integer(), nullable=False),

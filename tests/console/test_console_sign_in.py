@@ -3,6 +3,7 @@ and the cookie's flags."""
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pyotp
@@ -152,3 +153,24 @@ def test_the_cookie_is_secure_behind_https(db_url):
         assert app.config["SESSION_COOKIE_SECURE"] is True
     finally:
         app.extensions["machi"].close(grace=0)
+
+
+def test_a_totp_code_works_only_once(new_browser, make_staff):
+    who = make_staff(STAFF)
+    code = who.code()
+    first, second = new_browser(), new_browser()
+    first.post("/console/sign-in", {"login": who.login, "password": PASSWORD})
+    assert first.post("/console/totp", {"code": code}, page="/console/totp").headers["Location"] == "/console/"
+    second.post("/console/sign-in", {"login": who.login, "password": PASSWORD})
+    replay = second.post("/console/totp", {"code": code}, page="/console/totp")
+    assert replay.status_code == 401 and "確認コードが正しくありません" in replay.get_data(as_text=True)
+
+
+def test_concurrent_wrong_passwords_lock_after_exactly_five(core, make_staff):
+    """Ten guesses at once: the count is kept under the row's lock, so the fifth locks and the rest are refused."""
+    who = make_staff(COUNTER)
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        results = list(pool.map(lambda _: staff.verify_password(core.db, who.login, "wrong password"), range(10)))
+    reasons = sorted(r.reason for r in results)
+    assert reasons == ["locked"] * 6 + ["wrong"] * 4
+    assert staff.verify_password(core.db, who.login, PASSWORD).reason == "locked"

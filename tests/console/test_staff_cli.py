@@ -3,10 +3,14 @@ from __future__ import annotations
 
 import re
 
+import pyotp
 from click.testing import CliRunner
 
 from admin_cli.main import cli
+from app import build_core
+from config import load_config
 from tests.console.conftest import PASSWORD, Console, Staff
+from town.demo_town import DEMO_ADMIN_LOGIN, DEMO_ADMIN_PASSWORD, DEMO_ADMIN_TOTP, seed
 
 
 def _machi(db_url: str, *args: str):
@@ -40,3 +44,22 @@ def test_bad_input_is_refused_in_japanese(db_url):
     assert dup.exit_code == 1 and "すでに使われています" in dup.output
     bad_login = _machi(db_url, "staff", "add", "山田", "--name", "山田", "--role", "閲覧")
     assert bad_login.exit_code == 1 and "半角英数字" in bad_login.output
+
+
+def test_the_dev_demo_town_has_an_administrator_who_can_sign_in(db_url, app):
+    core = build_core(load_config(database_url=db_url, env="dev"))
+    try:
+        assert seed(core)["console_admin"] is True
+    finally:
+        core.db.dispose()
+    browser = Console(app.test_client())
+    r = browser.post("/console/sign-in", {"login": DEMO_ADMIN_LOGIN, "password": DEMO_ADMIN_PASSWORD})
+    assert r.headers["Location"] == "/console/totp"
+    code = pyotp.TOTP(DEMO_ADMIN_TOTP).now()
+    assert browser.post("/console/totp", {"code": code}, page="/console/totp").headers["Location"] == "/console/"
+
+
+def test_outside_dev_the_demo_town_has_no_console_account(core, browser):
+    assert seed(core)["console_admin"] is False
+    r = browser.post("/console/sign-in", {"login": DEMO_ADMIN_LOGIN, "password": DEMO_ADMIN_PASSWORD})
+    assert r.status_code == 401
