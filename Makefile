@@ -31,6 +31,7 @@ run: setup
 	@echo "   1. 花子の「残高」をタップ → 券種ごとの残高"
 	@echo "   2. 花子の「支払う」→「QRコードを見せて払う」、店員の「読み取り」で花子の画面を選び 800 円"
 	@echo "   3. 上の選択で「鈴木 健太」に替えて「追加」→「登録する」（未登録の方の登録）"
+	@echo "  管理画面（役場の職員向け）: http://$(HOST):$(PORT)/console/  （ログイン名・パスワードは demo seed の表示）"
 	@echo "  くわしい手順は README の「Try it: the simulator」にあります。(Ctrl+C で終了)"
 	@echo ""
 	MACHI_PUBLIC_URL=http://$(HOST):$(PORT) LINE_API_HOST=http://$(HOST):$(PORT) $(BIN)/machi serve --host $(HOST) --port $(PORT)

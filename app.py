@@ -10,6 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import bot
+import console
 import health
 import liff
 import logs
@@ -108,3 +109,4 @@ def _register_blueprints(app: Flask, machi: Machi) -> None:
     liff.register(app, machi)
     bot.register(app, machi)
     simulator.register(app, machi)
+    console.register(app, machi)

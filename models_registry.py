@@ -13,6 +13,7 @@ import flows.surveys  # noqa: F401
 import ledger.models  # noqa: F401
 import town.models  # noqa: F401
 import town.scheduler  # noqa: F401 - apscheduler_jobs, the scheduler's job store
+import town.staff  # noqa: F401 - staff_accounts, the console's sign-in
 import town.surveys  # noqa: F401 - survey_responses (written by flows.surveys)
 from ledger.db import Base
 

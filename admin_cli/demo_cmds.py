@@ -6,7 +6,14 @@ import click
 from admin_cli.context import CliContext, pass_ctx
 from admin_cli.main import cli
 from ledger.cards import format_number
-from town.demo_town import PERSONAS, has_residents, seed
+from town.demo_town import (
+    DEMO_ADMIN_LOGIN,
+    DEMO_ADMIN_PASSWORD,
+    DEMO_ADMIN_TOTP,
+    PERSONAS,
+    has_residents,
+    seed,
+)
 
 
 @cli.group()
@@ -28,3 +35,7 @@ def seed_cmd(ctx: CliContext, if_empty: bool) -> None:
     for p in PERSONAS:
         click.echo(f"  {p.line_user_id}  {p.name}")
     click.echo(f"  カード {format_number(str(info['card_number']))}（暗証番号 {info['card_pin']}）  田中 トメ")
+    if info["console_admin"]:
+        click.echo(f"  管理画面 {ctx.config.public_url}/console/  ログイン名 {DEMO_ADMIN_LOGIN}  "
+                   f"パスワード {DEMO_ADMIN_PASSWORD}（開発用のデモのみ）")
+        click.echo(f"    二段階認証のキー {DEMO_ADMIN_TOTP}（認証アプリに手で登録。デモ専用の固定キー）")

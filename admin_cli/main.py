@@ -86,6 +86,7 @@ def _register() -> None:
         scheduler_cmds,
         segments_cmds,
         server_cmds,
+        staff_cmds,
         winners_cmds,
     )
 

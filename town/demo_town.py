@@ -19,6 +19,7 @@ from ledger.policy import Policy
 from ledger.services import checkins, payments, sales
 from ledger.services import issuing as issuing_svc
 from ledger.uow import UnitOfWork
+from town import staff
 from town.core import TownCore
 
 
@@ -47,6 +48,10 @@ PERSONAS = [HANAKO, ISAMU, EMILY, KENTA, BAKER, ACOOP_CLERK, STAFF]
 CARD_ELDER_NAME = "田中 トメ（88歳・スマホなし、カード払い）"
 CARD_ELDER_PIN = "1234"
 CARD_ELDER_NUMBER = "80000000001" + luhn_digit("80000000001")
+# The console's demo administrator (dev only: made and printed only when MACHI_ENV=dev)
+DEMO_ADMIN_LOGIN = "admin"
+DEMO_ADMIN_PASSWORD = "demo-machi-2026"
+DEMO_ADMIN_TOTP = "JBSWY3DPEHPK3PXPMACHIDEMOTOMAMAE"
 
 DISTRICTS = ["苫前", "古丹別", "力昼", "上平", "九重", "香川"]
 DISTRICTS_EN = {"苫前": "Tomamae", "古丹別": "Kotanbetsu", "力昼": "Rikibiru", "上平": "Uwabira", "九重": "Kokonoe",
@@ -162,9 +167,12 @@ def seed(core: TownCore, now: datetime | None = None) -> dict[str, object]:
                         ends_at=jst_midnight_utc(today + timedelta(days=14))))
         resident_ids = [r.id for r in residents]
         elder_id, card_number = elder.id, card.number
+        if core.config.is_dev:
+            staff.demo_account(s, DEMO_ADMIN_PASSWORD, DEMO_ADMIN_TOTP)
     _history(core, resident_ids, elder_id, now)
     core.sealer.seal(core.db)
-    return {"card_number": card_number, "card_pin": CARD_ELDER_PIN, "residents": len(resident_ids) + 1}
+    return {"card_number": card_number, "card_pin": CARD_ELDER_PIN, "residents": len(resident_ids) + 1,
+            "console_admin": core.config.is_dev}
 
 
 def _mt_id(s: Session, code: str) -> int:
