@@ -20,7 +20,7 @@ def test_winners_list_says_who_bought(town, town_url, town_core):
         sales.apply(town_core.uow, resident_id=rid, offer_code="PREM2026B", sets=1)
     res = town("sale", "winners", "PREM2026B")
     assert res.exit_code == 0 and "抽選はまだ行われていません" in res.output
-    assert town("sale", "draw", "PREM2026B", "--no-notify").exit_code == 0  # 300 sets: all three win
+    assert town("sale", "draw", "PREM2026B", "--no-notify", "--force").exit_code == 0  # applications still open: --force closes them; 300 sets: all three win
     assert town("sale", "record", "--resident", str(ISAMU_ID), "--offer", "PREM2026B", "--receipt", "R-9").exit_code == 0
     res = town("sale", "winners", "PREM2026B")
     assert res.exit_code == 0, res.output
