@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 
 import models_registry
 import schema
@@ -52,11 +54,22 @@ def _create_unmigrated_tables(url: str) -> None:
 
 
 def _truncate_all(url: str) -> None:
+    """Empty every table. A thread the previous test left finishing (a relay, a served app winding down)
+    may still hold a row lock: PostgreSQL then picks the TRUNCATE as a deadlock victim, so try again."""
     tables = ", ".join(f'"{t.name}"' for t in models_registry.metadata().sorted_tables)
     engine = make_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
+    try:
+        for attempt in range(5):
+            try:
+                with engine.begin() as conn:
+                    conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                return
+            except OperationalError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.5 * (attempt + 1))
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(autouse=True)

@@ -101,7 +101,7 @@ def test_every_setting_has_a_type_and_a_default(monkeypatch):
 def test_each_purpose_has_its_own_key_none_is_the_secret_or_the_seal_key():
     cfg = prod()
     derived = {p: cfg.derived_key(p) for p in ("qr", "session", "export")}
-    assert len(set(derived.values())) == 4
+    assert len(set(derived.values())) == 3
     assert cfg.secret_key.encode() not in derived.values()
     assert keys.seal_key(cfg.secret_key) not in derived.values()
     assert derived["qr"] == prod().derived_key("qr")  # stable across restarts

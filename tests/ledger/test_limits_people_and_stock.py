@@ -260,7 +260,7 @@ def test_one_card_linked_from_two_line_accounts_at_once_belongs_to_one(town):
     linked = [u for u, r in done.items() if not isinstance(r, Exception)]
     assert len(linked) == 1, done
     refused = next(r for r in done.values() if isinstance(r, Exception))
-    assert "すでにLINEと連携されています" in refused.message_ja
+    assert "LINEと連携されています" in refused.message_ja
     with town.db.session() as s:
         assert s.get(Resident, town.bob).line_user_id == linked[0]
 

@@ -101,8 +101,8 @@ def test_the_chat_cannot_check_in_to_a_rotating_event_by_typing(town, screen):
 
 
 def test_a_rotating_event_poster_shows_no_code_to_type(tmp_path):
-    from admin_cli import event_qr
     from tests.admin_cli.conftest import pdf_text
+    from town import event_qr
 
     now = datetime(2026, 12, 1, 0, 0)
     rotating = tmp_path / "rotating.pdf"
@@ -115,9 +115,10 @@ def test_a_rotating_event_poster_shows_no_code_to_type(tmp_path):
 
 
 def test_the_venue_screen_shows_a_code_the_server_accepts(client, town, line, screen, config):
-    from admin_cli import event_qr
+    from admin_cli import event_screen
+    from town import event_qr
 
-    page = event_qr.screen_app("防災訓練", "SCREEN", config.secret_key).test_client().get("/").get_data(as_text=True)
+    page = event_screen.screen_app("防災訓練", "SCREEN", config.secret_key).test_client().get("/").get_data(as_text=True)
     assert "<svg" in page
     live = event_qr.rotating_payload("SCREEN", config.secret_key)
     assert event_qr.verify_rotating(live, config.secret_key) == "SCREEN"
