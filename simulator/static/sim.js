@@ -458,8 +458,14 @@
     var self = this, frame = this.q(".liff-frame");
     if (this.q(".liff-sheet").hidden || !this.token) { return; }
     if (!L.adopt(frame, this.persona(), this.token, function () { return self.scan(); })) { return; }
-    try { this.q(".liff-title").textContent = frame.contentDocument.title || "まちウォレット"; }
-    catch (e) { this.q(".liff-title").textContent = "まちウォレット"; }
+    var bar = this.q(".liff-title");
+    function show() { bar.textContent = frame.contentDocument.title || "まちウォレット"; }
+    try {
+      show();
+      // LINE's LIFF header follows document.title: the page sets its English title once it knows the reader.
+      var title = frame.contentDocument.querySelector("title");
+      if (title) { new MutationObserver(show).observe(title, { childList: true, characterData: true, subtree: true }); }
+    } catch (e) { bar.textContent = "まちウォレット"; }
   };
 
   Phone.prototype.closeLiff = function () {
